@@ -7,6 +7,6 @@ Docs: https://fastlr-auto.github.io/fastlr_auto/all.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #05d65ddc
+# %% ../nbs/99_all.ipynb #7d99ce2a
 from .suggest import *
 from .core import *
