@@ -7,6 +7,8 @@ Docs: https://fastlr-auto.github.io/fastlr_auto/all.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #7d99ce2a
+# %% ../nbs/99_all.ipynb #49d529a5
 from .suggest import *
 from .core import *
+from .callback import *
+from .learner import *
