@@ -15,9 +15,9 @@ def test_help_lists_every_option():
 def test_demo_trains_and_writes_its_files(tmp_path):
     r = run('demo', '--epochs', '1', '--out', str(tmp_path/'out'))
     assert r.returncode == 0, r.stderr
-    assert 'accuracy' in r.stdout
-    assert (tmp_path/'out'/'range_test.png').stat().st_size > 0
-    assert (tmp_path/'out'/'range_test.csv').read_text().startswith('lr,loss,smoothed')
+    assert 'lr_max' in r.stdout and 'lr_find + fit_one_cycle' in r.stdout
+    assert (tmp_path/'out'/'auto_lr.png').read_bytes()[:4] == b'\x89PNG'
+    assert (tmp_path/'out'/'history.csv').read_text().startswith('fit,epoch,lr_before,suggested,confidence')
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path):
     blocker = tmp_path/'file'; blocker.write_text('')
