@@ -7,12 +7,12 @@ Docs: https://fastlr-auto.github.io/fastlr_auto/all.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #06cdea05
+# %% ../nbs/99_all.ipynb #227b0165
 from .suggest import *
 from .core import *
 from .callback import *
 from .learner import *
 from . import suggest as _suggest, core as _core, callback as _callback, learner as _learner
 
-# %% ../nbs/99_all.ipynb #85abe5e3
+# %% ../nbs/99_all.ipynb #1e84afa6
 __all__ = [*_suggest.__all__, *_core.__all__, *_callback.__all__, *_learner.__all__]
