@@ -34,9 +34,10 @@ def plan_tests(
     every=1,          # test after every `every` epochs (never after the last)
     min_it=12,        # shortest useful test
     max_it=40,        # longest test
+    start=False,      # also a test before the first epoch (slot -1), which goes first when the budget is short
 ):
-    "Epochs after which to test, and the test length: `(epochs, num_it)`"
-    slots = [e for e in range(n_epoch-1) if (e+1) % every == 0]
+    "Epochs after which to test (-1: before the first), and the test length: `(epochs, num_it)`"
+    slots = [-1]*bool(start) + [e for e in range(n_epoch-1) if (e+1) % every == 0]
     if not slots: return [], 0
     allowed = budget * n_epoch * steps_per_epoch
     num_it = int(np.clip(allowed // len(slots), min_it, max_it))
@@ -75,6 +76,7 @@ class AutoLR(Callback):
         damping=0.5,     # share of the way (in log10 lr) to the suggestion moved per test, times its confidence
         max_step=1.,     # largest change of lr_max per test, in decades
         show_col=True,   # add the applied `lr_max` as a column of the Recorder / progress table
+        check_start=True,# test the starting `lr_max` before the first epoch (skipped when `fit_auto_cycle` just found it)
     ):
         for nm,v,lo,hi in (('budget', budget, 0, 1), ('damping', damping, 0, 1)):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo < v <= hi: raise ValueError(f'{nm} must be a number in ({lo}, {hi}], got {v!r}')
@@ -86,7 +88,7 @@ class AutoLR(Callback):
         if min_it < 6: raise ValueError(f'min_it must be at least 6 (the range test minimum), got {min_it}')
         if max_it < min_it: raise ValueError(f'max_it must be >= min_it, got max_it={max_it}, min_it={min_it}')
         store_attr()
-        self.rows, self.curves, self.applied, self.static, self.scale, self.n_fit = [], [], [], [], 1., 0
+        self.rows, self.curves, self.applied, self.static, self.scale, self.n_fit, self.found_start = [], [], [], [], 1., 0, False
 
     @property
     def name(self): return 'auto_lr_cb' # fastai deletes `learn.<name>` after a fit; `learn.auto_lr` is set by hand and stays
@@ -107,10 +109,13 @@ def before_fit(self:AutoLR):
         lrs = np.array([h['lr'] for h in self.opt.hypers])
         self.base = lambda pct: lrs
     self.static_lrs, self.peak, self.speed = _schedule_profile(self.base, self.n_iter)
-    self.test_epochs, self.num_it = plan_tests(self.n_epoch, _steps_per_epoch(self.learn), self.budget, self.every, self.min_it, self.max_it)
+    start = self.check_start and not self.found_start
+    self.found_start = False
+    self.test_epochs, self.num_it = plan_tests(self.n_epoch, _steps_per_epoch(self.learn), self.budget, self.every, self.min_it, self.max_it, start)
     self.metric = ValueMetric(self._lr_max_now, 'lr_max')
     if self.show_col and hasattr(self.learn, 'recorder'):
         self.learn.metrics = L(self.learn.metrics) + [self.metric]
+    if -1 in self.test_epochs: self._test(epoch=0)
 
 @patch
 def _lr_max_now(self:AutoLR): return float(self.peak[-1] * self.scale)
@@ -134,12 +139,16 @@ def after_batch(self:AutoLR):
 @patch
 def after_epoch(self:AutoLR):
     "Between epochs: a short range test, the suggestion, a damped move of the target `lr_max`"
-    if self.epoch not in self.test_epochs: return
+    if self.epoch in self.test_epochs: self._test(epoch=self.epoch+1)
+
+@patch
+def _test(self:AutoLR, epoch):
+    "A short range test around the current target `lr_max`, and the move it calls for"
     cur = self.peak * self.target
     crv = self.learn.range_test(cur[-1] / 10**self.span[0], cur[-1] * 10**self.span[1], num_it=self.num_it, lr_ratios=cur/cur[-1])
     try: sg = crv.suggest()
     except ValueError as e: sg = LRSuggestion(float(cur[-1]), (float(cur[-1]), math.nan), 0., f'no suggestion, lr kept: {e}')
-    self.move_toward(sg, crv, epoch=self.epoch+1)
+    self.move_toward(sg, crv, epoch=epoch)
 
 @patch
 def move_toward(self:AutoLR, sg, crv=None, epoch=0):
@@ -176,6 +185,7 @@ def history(self:AutoLR):
 def record_start(self:AutoLR, sg, crv, lr_max):
     "Record the test that chose the starting `lr_max` (an array, one per group) as epoch 0 of the next fit"
     self._record(self.n_fit+1, 0, math.nan, sg, crv, lr_max)
+    self.found_start = True
 
 @patch
 def _record(self:AutoLR, fit, epoch, lr_before, sg, crv, lr_max):
