@@ -132,8 +132,22 @@ def before_batch(self:AutoLR):
     if self.sched is None: self.opt.set_hyper('lr', list(self.base(self.pct_train) * self.scale))
 
 @patch
+def before_step(self:AutoLR):
+    "A non-finite training loss: skip this step (its gradients would write NaN into the weights) and back off"
+    if not bool(torch.isfinite(self.learn.loss).all()): self.back_off(); raise CancelStepException()
+
+@patch
 def after_batch(self:AutoLR):
+    "Record the applied lr"
     if self.training: self.applied.append(self.opt.hypers[-1]['lr']); self.static.append(float(self.static_lrs[-1, min(self.train_iter-1, self.n_iter)]))
+
+@patch
+def back_off(self:AutoLR):
+    "A non-finite training loss: lower `lr_max` by `max_step` decades at once (the one move that does not ramp) and record why"
+    cur = float(self.peak[-1] * self.target)
+    self.target *= 10**-self.max_step; self.scale = min(self.scale, self.target)
+    sg = LRSuggestion(cur * 10**-self.max_step, (cur, math.nan), 0., f'non-finite training loss at epoch {self.epoch} batch {self.iter}: lr_max lowered {self.max_step:g} decades')
+    self._record(self.n_fit, self.epoch + self.iter/max(1, self.n_iter/self.n_epoch), cur, sg, None, self.peak * self.target)
 
 # %% ../nbs/02_callback.ipynb #889cfb40
 @patch
