@@ -1,10 +1,10 @@
 """`Learner.range_test` against fastai's `lr_find`, side by side on the same learner and `num_it`.
 
 Prints, per model, the wall-time ratio (range_test / lr_find, median of REPS alternating runs) and the
-extra peak memory of each: the peak resident memory during the call minus the peak of `num_it` plain
-training steps from the same state (each call in a fresh process so one peak cannot hide another; the
-training steps' own temporaries, such as Adam's per-parameter buffers, are in both and cancel out),
-next to the size of one copy of the model and optimizer state. Both run exactly `num_it` steps (early stopping off) from a learner that has
+extra peak memory of each: how far the call raises the process's peak resident memory above the peak
+that two epochs of training already reached (each call in a fresh process, so one call's peak cannot
+hide another's; training's own temporaries, such as Adam's per-parameter buffers, are inside the
+earlier peak), next to the size of one copy of the model and optimizer state. Both run exactly `num_it` steps (early stopping off) from a learner that has
 trained one epoch, so the optimizer state exists.
 
     python bench/range_test.py [--reps 3]
@@ -13,9 +13,6 @@ import argparse, json, os, resource, subprocess, sys, time, warnings
 from statistics import median
 
 MODELS = {'cnn': dict(num_it=100), 'mlp20m': dict(num_it=40)}
-
-def rss_mb():
-    with open('/proc/self/statm') as f: return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
 
 def one(method, model):
     "Run one measurement in this (fresh) process and print it as JSON"
@@ -34,22 +31,15 @@ def one(method, model):
                             nn.Linear(4096, 512), nn.ReLU(), nn.Linear(512, 10))
         learn = Learner(digits_dls(), net, loss_func=CrossEntropyLossFlat(), path=tempfile.mkdtemp())
     num_it = MODELS[model]['num_it']
-    with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-4)
+    with learn.no_bar(), learn.no_logging(): learn.fit(2, 1e-4)
     n_params = sum(p.numel() for p in learn.model.parameters())
     state_mb = sum(t.numel()*t.element_size() for s in learn.opt.state.values() for t in s.values() if torch.is_tensor(t)) / 2**20
     copy_mb = n_params*4/2**20 + state_mb
-    base = rss_mb()
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the peak training reached
     t0 = time.perf_counter()
     with learn.no_bar():
         if method == 'range_test': learn.range_test(1e-7, 10, num_it=num_it, stop_div=None)
         elif method == 'lr_find': learn.lr_find(1e-7, 10, num_it=num_it, stop_div=False, show_plot=False)
-        else:
-            from fastai.callback.core import Callback, CancelFitException, CancelValidException
-            class Stop(Callback):
-                def after_batch(self):
-                    if self.train_iter >= num_it: raise CancelFitException()
-                def before_validate(self): raise CancelValidException()
-            with learn.no_logging(): learn.fit(num_it//len(learn.dls.train) + 1, 1e-6, cbs=Stop())
     secs = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(dict(secs=secs, extra_mb=max(0., peak-base), copy_mb=copy_mb, n_params=n_params)))
@@ -66,13 +56,11 @@ if __name__ == '__main__':
     print(f"{'model':8} {'params':>9} {'num_it':>6} {'lr_find s':>9} {'range_test s':>12} {'time ratio':>10} "
           f"{'lr_find +MB':>11} {'range_test +MB':>14} {'model+opt MB':>12} {'+MB/copy':>8}")
     for model, cfg in MODELS.items():
-        res = {'lr_find': [], 'range_test': [], 'train': []}
+        res = {'lr_find': [], 'range_test': []}
         for i in range(a.reps):
             for m in (('lr_find', 'range_test') if i % 2 == 0 else ('range_test', 'lr_find')): res[m].append(measure(m, model))
-        res['train'].append(measure('train', model))
         lf, rt = (median(r['secs'] for r in res[m]) for m in ('lr_find', 'range_test'))
-        tr = res['train'][0]['extra_mb']
-        mlf, mrt = (max(0., median(r['extra_mb'] for r in res[m]) - tr) for m in ('lr_find', 'range_test'))
+        mlf, mrt = (median(r['extra_mb'] for r in res[m]) for m in ('lr_find', 'range_test'))
         c = res['range_test'][0]
         print(f"{model:8} {c['n_params']:>9,} {cfg['num_it']:>6} {lf:>9.2f} {rt:>12.2f} {rt/lf:>10.2f} "
               f"{mlf:>11.1f} {mrt:>14.1f} {c['copy_mb']:>12.1f} {mrt/c['copy_mb']:>8.2f}")
