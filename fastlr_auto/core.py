@@ -7,7 +7,6 @@ Docs: https://fastlr-auto.github.io/fastlr_auto/core.html.md"""
 # %% ../nbs/00_core.ipynb #ae8b9cf4
 from __future__ import annotations
 import math, os, random, tempfile, time
-from types import SimpleNamespace
 import numpy as np, torch
 import matplotlib.pyplot as plt
 from fastai.basics import *
@@ -291,24 +290,3 @@ def range_test(self:Learner,
             if stop_div is not None and best > 0 and smooth[-1] > stop_div*best: stopped = True; break
     finally: snap.restore()
     return LRCurve(lrs, losses, smooth, num_it, stopped, time.perf_counter()-t0)
-
-# %% ../nbs/00_core.ipynb #99867d33
-class _LrSpy(Callback):
-    "Appends every group's lr at each step to `seen` (for tests), kept in a namespace: a range test restores a callback's own lists"
-    order = 999
-    def __init__(self, seen): self.log = SimpleNamespace(seen=seen)
-    def before_step(self): self.log.seen.append([h['lr'] for h in self.opt.hypers])
-
-# %% ../nbs/00_core.ipynb #b558db05
-class _InterruptAt(Callback):
-    "Raises `exc` in `after_loss` of the `n`-th step it sees (for tests)"
-    def __init__(self, n, exc=KeyboardInterrupt): store_attr(); self.i = 0
-    def after_loss(self):
-        self.i += 1
-        if self.i == self.n: raise self.exc()
-
-# %% ../nbs/00_core.ipynb #9983fe7d
-class _TestEachEpoch(Callback):
-    "Runs a range test after every epoch (for tests)"
-    order = 55 # after the Recorder has written the epoch's values (50), before ParamScheduler (60)
-    def after_epoch(self): self.curves = getattr(self, 'curves', []) + [self.learn.range_test(num_it=30)]

@@ -7,6 +7,7 @@ Docs: https://fastlr-auto.github.io/fastlr_auto/test_utils.html.md"""
 # %% ../nbs/test_utils.ipynb #5ff784c8
 from __future__ import annotations
 import random
+from types import SimpleNamespace
 import numpy as np, torch
 from torch import nn
 from fastai.basics import *
@@ -17,7 +18,7 @@ from fastai.test_utils import synth_learner
 from sklearn.datasets import load_digits
 
 # %% auto #0
-__all__ = ['TensorPairs', 'digits_dls', 'digits_cnn', 'digits_learner', 'learner_state', 'test_state_eq']
+__all__ = ['TensorPairs', 'digits_dls', 'digits_cnn', 'digits_learner', 'learner_state', 'test_state_eq', 'LrSpy', 'InterruptAt']
 
 # %% ../nbs/test_utils.ipynb #a8e56352
 class TensorPairs:
@@ -125,3 +126,17 @@ def _eq(a, b, path='state'):
 def test_state_eq(a, b):
     "Test that two `learner_state`s are identical, tensor by tensor"
     _eq(a, b)
+
+# %% ../nbs/test_utils.ipynb #7fa92db5
+class LrSpy(Callback):
+    "Appends every group's lr at each optimizer step to the list `seen`"
+    order = 999
+    def __init__(self, seen): self.log = SimpleNamespace(seen=seen)
+    def before_step(self): self.log.seen.append([h['lr'] for h in self.opt.hypers])
+
+class InterruptAt(Callback):
+    "Raises `exc` in `after_loss` at the `n`-th loss it sees"
+    def __init__(self, n, exc=KeyboardInterrupt): store_attr(); self.i = 0
+    def after_loss(self):
+        self.i += 1
+        if self.i == self.n: raise self.exc()
