@@ -14,7 +14,7 @@ from fastai.callback.schedule import ParamScheduler
 from fastai.callback.training import GradientAccumulation
 from fastai.learner import ValueMetric
 from .core import LRCurve
-from .suggest import LRSuggestion, smooth_curve
+from .suggest import LRSuggestion
 
 # %% auto #0
 __all__ = ['plan_tests', 'AutoLR']
@@ -53,14 +53,14 @@ class _ScaledSchedule:
 def _as_array(v): return np.atleast_1d(np.asarray(v.cpu() if isinstance(v, torch.Tensor) else v, dtype=np.float64))
 
 def _schedule_profile(base, n_iter):
-    "Per-batch lrs of `base` (groups x batches), its peak per group, and its largest per-batch log10 step in the working range"
+    "Per-batch lrs of `base` (groups x batches), its peak per group, the last group's |log10| step into each batch, and the largest such step in the working range"
     lrs = np.stack([_as_array(base(i/n_iter)) for i in range(n_iter+1)], axis=1)
     peak = lrs[:, int(np.argmax(lrs[-1]))]
     last = lrs[-1]
-    steps = np.abs(np.diff(np.log10(np.maximum(last, 1e-300))))
+    steps = np.r_[0., np.abs(np.diff(np.log10(np.maximum(last, 1e-300))))]
     work = (last[:-1] >= peak[-1]/30) & (last[1:] >= peak[-1]/30)
-    max_step = float(steps[work].max()) if work.any() and steps[work].max() > 0 else 0.05
-    return lrs, peak, max_step
+    max_step = float(steps[1:][work].max()) if work.any() and steps[1:][work].max() > 0 else 0.05
+    return lrs, peak, steps, max_step
 
 # %% ../nbs/02_callback.ipynb #42d05578
 class AutoLR(Callback):
@@ -108,7 +108,7 @@ def before_fit(self:AutoLR):
     else:
         lrs = np.array([h['lr'] for h in self.opt.hypers])
         self.base = lambda pct: lrs
-    self.static_lrs, self.peak, self.speed = _schedule_profile(self.base, self.n_iter)
+    self.static_lrs, self.peak, self.shape_steps, self.speed = _schedule_profile(self.base, self.n_iter)
     start = self.check_start and not self.found_start
     self.found_start = False
     self.test_epochs, self.num_it = plan_tests(self.n_epoch, _steps_per_epoch(self.learn), self.budget, self.every, self.min_it, self.max_it, start)
@@ -124,9 +124,8 @@ def _lr_max_now(self:AutoLR): return float(self.peak[-1] * self.scale)
 def before_batch(self:AutoLR):
     "Move the scale toward its target, never faster than the schedule itself moves"
     if not self.training: return
-    i, st = min(int(round(self.pct_train * self.n_iter)), self.n_iter), self.static_lrs[-1]
-    shape_step = abs(math.log10(st[i]) - math.log10(st[i-1])) if i > 0 and st[i] > 0 and st[i-1] > 0 else 0. # the schedule's own step into this batch
-    room = max(0., self.speed - shape_step)
+    i = min(int(round(self.pct_train * self.n_iter)), self.n_iter)
+    room = max(0., self.speed - self.shape_steps[i]) # what the schedule's own step into this batch leaves
     gap = math.log10(self.target) - math.log10(self.scale)
     self.scale *= 10**float(np.clip(gap, -room, room))
     if self.sched is None: self.opt.set_hyper('lr', list(self.base(self.pct_train) * self.scale))
@@ -218,12 +217,7 @@ def plot(self:AutoLR,
     cmap = plt.get_cmap('viridis')
     n = max(1, max((e for e,_,_ in self.curves), default=1))
     for e, crv, sg in self.curves:
-        if crv is None or len(crv) < 2: continue
-        c, ok = cmap(e/n), np.isfinite(crv.losses)
-        if ok.sum() < 2: continue
-        x, _, sm = smooth_curve(crv.lrs[ok], crv.losses[ok])
-        a0.plot(10**x, sm, color=c, label=f'epoch {e}')
-        a0.plot(*sg.point, 'o', color=c); a0.axvline(sg.lr, color=c, ls=':', lw=1)
+        if crv is not None and len(crv): crv.plot(ax=a0, suggestion=sg, label=f'epoch {e}', color=cmap(e/n))
     a0.set_xscale('log'); a0.set_xlabel('learning rate'); a0.set_ylabel('loss (smoothed)'); a0.set_title('range tests: o chosen point, dotted: suggestion')
     if self.curves: a0.legend(fontsize=8)
     a1.plot(self.static, '--', color='gray', label='static one-cycle schedule'); a1.plot(self.applied, label='applied by AutoLR')

@@ -178,7 +178,7 @@ def suggest(self:LRCurve, **kwargs) -> LRSuggestion:
 @patch
 def plot(self:LRCurve,
     ax=None,          # matplotlib axes to draw on; None makes a new figure
-    suggestion=True,  # mark the suggested point
+    suggestion=True,  # mark the suggestion: True asks the rule, an `LRSuggestion` is drawn as given, False draws none
     label=None,       # legend label of the curve
     **kwargs,         # passed to `ax.plot` for the smoothed curve
 ):
@@ -189,8 +189,11 @@ def plot(self:LRCurve,
     if len(lrs) > 1: x, _, sm = smooth_curve(lrs, losses); line, = ax.plot(10**x, sm, label=label, **kwargs)
     else: line, = ax.plot(lrs, losses, label=label, **kwargs)
     ax.plot(lrs, losses, alpha=0.25, color=line.get_color(), lw=0.8)
-    if suggestion and len(self) > 1:
-        sg = self.suggest()
+    sg = suggestion if isinstance(suggestion, LRSuggestion) else None
+    if suggestion is True:
+        try: sg = self.suggest()
+        except ValueError: pass # too few finite losses: nothing to mark
+    if sg is not None and math.isfinite(sg.point[1]):
         ax.plot(*sg.point, 'o', color=line.get_color(), ms=7)
         ax.axvline(sg.lr, color=line.get_color(), ls=':', lw=1)
     ax.set_xscale('log'); ax.set_xlabel('Learning Rate'); ax.set_ylabel('Loss')
