@@ -1,4 +1,4 @@
-"""The one import: `from fastlr_auto.all import *` brings the range test, the suggestion rule, the controller and the `Learner` methods.
+"""The one import: `from fastlr_auto.all import *` brings the range test, the suggestion rule, the controller, the `Learner` methods and the distributed helpers.
 
 Docs: https://fastlr-auto.github.io/fastlr_auto/all.html.md"""
 
@@ -8,11 +8,12 @@ Docs: https://fastlr-auto.github.io/fastlr_auto/all.html.md"""
 __all__ = []
 
 # %% ../nbs/99_all.ipynb #227b0165
+from .distributed import *
 from .suggest import *
 from .core import *
 from .callback import *
 from .learner import *
-from . import suggest as _suggest, core as _core, callback as _callback, learner as _learner
+from . import distributed as _distributed, suggest as _suggest, core as _core, callback as _callback, learner as _learner
 
 # %% ../nbs/99_all.ipynb #1e84afa6
-__all__ = [*_suggest.__all__, *_core.__all__, *_callback.__all__, *_learner.__all__]
+__all__ = [*_distributed.__all__, *_suggest.__all__, *_core.__all__, *_callback.__all__, *_learner.__all__]

@@ -14,10 +14,11 @@ from fastai.callback.schedule import ParamScheduler
 from fastai.callback.training import GradientAccumulation
 from fastai.learner import ValueMetric
 from .core import LRCurve
-from .suggest import LRSuggestion
+from .suggest import LRSuggestion, _check_num
+from .distributed import all_ranks, broadcast_obj, is_rank0
 
 # %% auto #0
-__all__ = ['plan_tests', 'AutoLR']
+__all__ = ['plan_tests', 'AutoLR', 'rank0_suggestion']
 
 # %% ../nbs/02_callback.ipynb #c156e116
 def _steps_per_epoch(learn):
@@ -78,15 +79,12 @@ class AutoLR(Callback):
         show_col=True,   # add the applied `lr_max` as a column of the Recorder / progress table
         check_start=True,# test the starting `lr_max` before the first epoch (skipped when `fit_auto_cycle` just found it)
     ):
-        for nm,v,lo,hi in (('budget', budget, 0, 1), ('damping', damping, 0, 1)):
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo < v <= hi: raise ValueError(f'{nm} must be a number in ({lo}, {hi}], got {v!r}')
+        _check_num('budget', budget, 0, 1); _check_num('damping', damping, 0, 1)
         if not (isinstance(span, tuple) and len(span) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 20 for v in span) and sum(span) > 0):
             raise ValueError(f'span must be a pair of decades (below, above) the current lr_max, like (1.5, 2.), got {span!r}')
-        if isinstance(max_step, bool) or not isinstance(max_step, (int, float)) or not (0 < max_step < 20): raise ValueError(f'max_step must be a positive number of decades, got {max_step!r}')
-        for nm,v in (('every', every), ('min_it', min_it), ('max_it', max_it)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f'{nm} must be a positive int, got {v!r}')
-        if min_it < 6: raise ValueError(f'min_it must be at least 6 (the range test minimum), got {min_it}')
-        if max_it < min_it: raise ValueError(f'max_it must be >= min_it, got max_it={max_it}, min_it={min_it}')
+        _check_num('max_step', max_step, 0, 20, hi_ok=False); _check_num('every', every, 1, 10**6, lo_ok=True, kind=(int,))
+        _check_num('min_it', min_it, 6, 10**6, lo_ok=True, kind=(int,)) # 6: the range test's minimum
+        _check_num('max_it', max_it, min_it, 10**6, lo_ok=True, kind=(int,))
         store_attr()
         self.rows, self.curves, self.applied, self.static, self.scale, self.n_fit, self.found_start = [], [], [], [], 1., 0, False
 
@@ -98,8 +96,11 @@ class AutoLR(Callback):
 def before_fit(self:AutoLR):
     "Wrap the lr schedule, plan the tests, add the `lr_max` column"
     self.learn.auto_lr = self
-    self.n_fit += 1
-    self.scale = self.target = 1.
+    skip = first(cb for cb in self.learn.cbs if isinstance(cb, SkipToEpoch))
+    self.start_epoch = skip._skip_to if skip is not None else 0
+    saved = getattr(self.learn, 'auto_lr_saved', None) if self.start_epoch else None
+    if saved is not None: self.load_state_dict(saved); del self.learn.auto_lr_saved # resuming: go on from the saved scale
+    else: self.n_fit += 1; self.scale = self.target = 1.
     self.n_iter = len(self.dls.train) * self.n_epoch
     self.sched = first(cb for cb in self.learn.cbs if isinstance(cb, ParamScheduler) and 'lr' in cb.scheds)
     if self.sched is not None:
@@ -109,7 +110,7 @@ def before_fit(self:AutoLR):
         lrs = np.array([h['lr'] for h in self.opt.hypers])
         self.base = lambda pct: lrs
     self.static_lrs, self.peak, self.shape_steps, self.speed = _schedule_profile(self.base, self.n_iter)
-    start = self.check_start and not self.found_start
+    start = self.check_start and not self.found_start and not self.start_epoch
     self.found_start = False
     self.test_epochs, self.num_it = plan_tests(self.n_epoch, _steps_per_epoch(self.learn), self.budget, self.every, self.min_it, self.max_it, start)
     self.metric = ValueMetric(self._lr_max_now, 'lr_max')
@@ -133,12 +134,12 @@ def before_batch(self:AutoLR):
 @patch
 def before_step(self:AutoLR):
     "A non-finite training loss: skip this step (its gradients would write NaN into the weights) and back off"
-    if not bool(torch.isfinite(self.learn.loss).all()): self.back_off(); raise CancelStepException()
+    if not all_ranks(bool(torch.isfinite(self.learn.loss).all())): self.back_off(); raise CancelStepException()
 
 @patch
 def after_batch(self:AutoLR):
     "Record the applied lr"
-    if self.training: self.applied.append(self.opt.hypers[-1]['lr']); self.static.append(float(self.static_lrs[-1, min(self.train_iter-1, self.n_iter)]))
+    if self.training: self.applied.append(self.opt.hypers[-1]['lr']); self.static.append(float(self.static_lrs[-1, min(int(round(self.pct_train*self.n_iter)), self.n_iter)]))
 
 @patch
 def back_off(self:AutoLR):
@@ -152,16 +153,26 @@ def back_off(self:AutoLR):
 @patch
 def after_epoch(self:AutoLR):
     "Between epochs: a short range test, the suggestion, a damped move of the target `lr_max`"
-    if self.epoch in self.test_epochs: self._test(epoch=self.epoch+1)
+    if self.epoch in self.test_epochs and self.epoch >= self.start_epoch: self._test(epoch=self.epoch+1)
 
 @patch
 def _test(self:AutoLR, epoch):
     "A short range test around the current target `lr_max`, and the move it calls for"
     cur = self.peak * self.target
     crv = self.learn.range_test(cur[-1] / 10**self.span[0], cur[-1] * 10**self.span[1], num_it=self.num_it, lr_ratios=cur/cur[-1])
+    self.move_toward(rank0_suggestion(crv, keep_lr=float(cur[-1])), crv, epoch=epoch)
+
+def rank0_suggestion(
+    crv,          # an `LRCurve` (in a distributed run, the same averaged curve on every rank)
+    keep_lr=None, # when the rule finds too few finite losses: keep this lr with confidence 0; None raises its ValueError
+) -> LRSuggestion:
+    "`crv.suggest()`, made once for all ranks: rank 0's answer, and its `crv.secs`, on every rank"
     try: sg = crv.suggest()
-    except ValueError as e: sg = LRSuggestion(float(cur[-1]), (float(cur[-1]), math.nan), 0., f'no suggestion, lr kept: {e}')
-    self.move_toward(sg, crv, epoch=epoch)
+    except ValueError as e:
+        if keep_lr is None: raise
+        sg = LRSuggestion(keep_lr, (keep_lr, math.nan), 0., f'no suggestion, lr kept: {e}')
+    sg, crv.secs = broadcast_obj((sg, crv.secs))
+    return sg
 
 @patch
 def move_toward(self:AutoLR, sg, crv=None, epoch=0):
@@ -212,7 +223,8 @@ def _record(self:AutoLR, fit, epoch, lr_before, sg, crv, lr_max):
 def plot(self:AutoLR,
     figsize=(12, 4), # size of the figure
 ):
-    "The range tests with their chosen points, and the applied lr against the static schedule"
+    "The range tests with their chosen points, and the applied lr against the static schedule (None on ranks other than 0)"
+    if not is_rank0(): return None
     fig, (a0, a1) = plt.subplots(1, 2, figsize=figsize)
     cmap = plt.get_cmap('viridis')
     n = max(1, max((e for e,_,_ in self.curves), default=1))
@@ -224,3 +236,20 @@ def plot(self:AutoLR,
     a1.set_yscale('log'); a1.set_xlabel('batch'); a1.set_ylabel('lr (last group)'); a1.set_title('learning rate'); a1.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/02_callback.ipynb #e624b06a
+_SETTINGS = ('budget', 'every', 'span', 'min_it', 'max_it', 'damping', 'max_step', 'show_col', 'check_start')
+
+@patch
+def state_dict(self:AutoLR):
+    "Settings, scale, schedule peak and history: what a fit resumed with `start_epoch` needs"
+    return dict(settings={k: getattr(self, k) for k in _SETTINGS}, scale=self.scale, target=getattr(self, 'target', self.scale),
+                peak=getattr(self, 'peak', None), n_fit=self.n_fit, rows=list(self.rows), curves=list(self.curves),
+                applied=list(self.applied), static=list(self.static))
+
+@patch
+def load_state_dict(self:AutoLR, sd):
+    "Take the settings and state of `sd` (from `state_dict`)"
+    for k in _SETTINGS: setattr(self, k, sd['settings'][k])
+    for k in ('scale', 'target', 'n_fit'): setattr(self, k, sd[k])
+    self.rows, self.curves, self.applied, self.static = (list(sd[k]) for k in ('rows', 'curves', 'applied', 'static'))

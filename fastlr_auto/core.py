@@ -13,7 +13,9 @@ from fastai.basics import *
 from fastai.callback.progress import *
 from copy import deepcopy
 from fastai.callback.schedule import ParamScheduler
+from fastprogress.fastprogress import progress_bar
 from .suggest import suggest_lr, smooth_curve, LRSuggestion
+from .distributed import mean_over_ranks
 
 # %% auto #0
 __all__ = ['step_callbacks', 'LearnerSnapshot', 'LRCurve']
@@ -46,6 +48,11 @@ def _move_to(o, device):
 def _is_fastai_opt(opt):
     "True for fastai's own `Optimizer` (state keyed by parameter), False for wrappers of torch optimizers"
     return isinstance(opt, Optimizer)
+
+def _loaders(learn):
+    "Every `DataLoader` of `learn`, and those wrapped inside them (fastai's `DistributedDL` shuffles through the one it wraps)"
+    for dl in learn.dls.loaders:
+        while isinstance(dl, DataLoader): yield dl; dl = vars(dl).get('dl')
 
 def _save_attrs(obj):
     "The attributes of `obj`, with a copy of the contents of each list, dict or set among them"
@@ -97,7 +104,7 @@ class LearnerSnapshot:
         self.attrs, self.cb_attrs = _save_attrs(learn), [_save_attrs(cb) for cb in cbs]
         self.training = [(m, m.training) for m in learn.model.modules()]
         self.rng, self.autocast = _rng_state(), _autocast_state()
-        self.dl_rngs = [(dl, _save_attrs(dl), deepcopy(dl.rng)) for dl in learn.dls.loaders]
+        self.dl_rngs = [(dl, _save_attrs(dl), deepcopy(vars(dl).get('rng'))) for dl in _loaders(learn)]
         scaler = getattr(learn, 'scaler', None)
         self.scaler = None if scaler is None else (scaler, deepcopy(scaler.state_dict()))
         self.opt_params = [p for p,*_ in opt.all_params()] if _is_fastai_opt(opt) else None
@@ -142,7 +149,9 @@ class LearnerSnapshot:
                 for p,s in zip(self.opt_params, t['opt']['state']): opt.state[p] = _move_to(s, p.device)
                 for h,s in zip(opt.hypers, t['opt']['hypers']): h.clear(); h.update(s)
         for m,tr in self.training: m.training = tr
-        for dl,d,rng in self.dl_rngs: _restore_attrs(dl, d); dl.rng = rng
+        for dl,d,rng in self.dl_rngs:
+            _restore_attrs(dl, d)
+            if rng is not None: dl.rng = rng
         if self.scaler is not None: self.scaler[0].load_state_dict(self.scaler[1])
         _set_rng_state(self.rng); _set_autocast_state(self.autocast)
 
@@ -226,7 +235,7 @@ class _StepRecorder(Callback):
     def step_loss(self): return float(torch.stack(self.batch_losses).mean()) if self.batch_losses else math.nan
 
 # %% ../nbs/00_core.ipynb #53fced97
-def _check_range_args(learn, start_lr, end_lr, num_it, stop_div):
+def _check_range_args(learn, start_lr, end_lr, num_it, stop_div, snapshot_dir=None):
     "Raise a `TypeError`/`ValueError` naming the bad argument, before any state changes"
     for nm,v in (('start_lr', start_lr), ('end_lr', end_lr)):
         if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)):
@@ -241,6 +250,8 @@ def _check_range_args(learn, start_lr, end_lr, num_it, stop_div):
     if not any(p.requires_grad for p in learn.model.parameters()):
         raise ValueError('learn.model has no trainable parameters (all have requires_grad=False): nothing to test')
     if len(learn.dls.train) == 0: raise ValueError('learn.dls.train is empty: the range test needs at least one training batch')
+    if snapshot_dir is not None and not (isinstance(snapshot_dir, (str, os.PathLike)) and os.path.isdir(snapshot_dir)):
+        raise ValueError(f'snapshot_dir must be None or an existing folder, got {snapshot_dir!r}')
 
 # %% ../nbs/00_core.ipynb #a535a386
 def _cycle(dl):
@@ -251,6 +262,16 @@ def _cycle(dl):
         if n == 0: return
 
 # %% ../nbs/00_core.ipynb #65a6141d
+def _test_bar(learn, num_it):
+    "A fastprogress bar for a range test when `learn` shows progress (a `ProgressCallback`), else None"
+    pcb = first(cb for cb in learn.cbs if isinstance(cb, ProgressCallback))
+    if pcb is None: return None
+    pb = progress_bar(range(num_it), parent=getattr(pcb, 'mbar', None), leave=False)
+    pb.comment = 'range test'
+    pb.update(0)
+    return pb
+
+# %% ../nbs/00_core.ipynb #e4ea630e
 @patch
 def range_test(self:Learner,
     start_lr=1e-7,      # learning rate of the first step (last parameter group)
@@ -261,11 +282,12 @@ def range_test(self:Learner,
     snapshot_dir=None,  # folder for an on-disk snapshot; None keeps it in memory (on the CPU)
 ) -> LRCurve:
     "Exponential learning-rate sweep from the current weights; restores `self` exactly afterwards"
-    _check_range_args(self, start_lr, end_lr, num_it, stop_div)
+    _check_range_args(self, start_lr, end_lr, num_it, stop_div, snapshot_dir)
     t0, rec = time.perf_counter(), _StepRecorder()
     cbs = step_callbacks(self)
     snap = LearnerSnapshot(self, cbs, snapshot_dir)
     lrs, losses, smooth, stopped = [], [], [], False
+    bar = _test_bar(self, num_it)
     try:
         if self.opt is None: self.create_opt()
         ratios, sched = _group_ratios(self, lr_ratios), _sweep_lrs(float(start_lr), float(end_lr), num_it)
@@ -284,12 +306,15 @@ def range_test(self:Learner,
             try: self.one_batch(i, b)
             except (CancelFitException, CancelEpochException, CancelTrainException): stopped = True; break
             if not rec.stepped: idle += 1; continue
-            idle, loss = 0, rec.step_loss()
+            idle, loss = 0, mean_over_ranks(rec.step_loss())
             lrs.append(sched[i]); losses.append(loss)
+            if bar is not None: bar.update(len(losses))
             avg = 0.98*avg + 0.02*loss
             smooth.append(avg / (1 - 0.98**len(losses)))
             if not math.isfinite(smooth[-1]): stopped = True; break
             best = min(best, smooth[-1])
             if stop_div is not None and best > 0 and smooth[-1] > stop_div*best: stopped = True; break
-    finally: snap.restore()
+    finally:
+        snap.restore()
+        if bar is not None: bar.on_iter_end()
     return LRCurve(lrs, losses, smooth, num_it, stopped, time.perf_counter()-t0)

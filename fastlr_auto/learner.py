@@ -6,12 +6,13 @@ Docs: https://fastlr-auto.github.io/fastlr_auto/learner.html.md"""
 
 # %% ../nbs/03_learner.ipynb #7316e694
 from __future__ import annotations
-import math
+import math, pickle
 import numpy as np
 from fastai.basics import *
 from fastai.callback.schedule import *
 from .core import LRCurve
-from .callback import AutoLR
+from .callback import AutoLR, rank0_suggestion
+from .suggest import _check_num
 
 # %% auto #0
 __all__ = []
@@ -24,9 +25,15 @@ def _check_lr_max(lr_max):
     if isinstance(lr_max, slice) and _pos(lr_max.stop) and (lr_max.start is None or (_pos(lr_max.start) and lr_max.start < lr_max.stop)): return
     raise ValueError(f'lr_max must be None (found by a range test), a positive number, or slice(lo, hi) with 0 < lo < hi; got {lr_max!r}')
 
-def _check_epochs(n, name, lo=1):
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)): raise TypeError(f'{name} must be an int >= {lo}, got {type(n).__name__} {n!r}')
-    if n < lo: raise ValueError(f'{name} must be an int >= {lo}, got {n}')
+def _check_epochs(n, name, lo=1): _check_num(name, n, lo, 10**6, lo_ok=True, kind=(int,))
+
+def _check_fit_args(init_num_it, kwargs):
+    "Raise on the arguments that `fit_one_cycle` would take without a check, before any state changes"
+    _check_num('init_num_it', init_num_it, 6, 10**6, lo_ok=True, kind=(int,))
+    if 'pct_start' in kwargs: _check_num('pct_start', kwargs['pct_start'], 0, 1, hi_ok=False)
+    for nm in ('div', 'div_final'):
+        if nm in kwargs: _check_num(nm, kwargs[nm], 0)
+    if kwargs.get('start_epoch', 0) != 0: _check_num('start_epoch', kwargs['start_epoch'], 0, 10**6, lo_ok=True, kind=(int,))
 
 # %% ../nbs/03_learner.ipynb #e2562ba5
 @patch
@@ -39,19 +46,55 @@ def fit_auto_cycle(self:Learner,
     **kwargs,         # fit_one_cycle's: div, div_final, pct_start, wd, moms, cbs, reset_opt, start_epoch
 ):
     "`fit_one_cycle` with `lr_max` found by a range test and re-measured between epochs by `AutoLR`"
-    _check_epochs(n_epoch, 'n_epoch'); _check_lr_max(lr_max)
+    _check_epochs(n_epoch, 'n_epoch'); _check_lr_max(lr_max); _check_fit_args(init_num_it, kwargs)
     if auto is not None and not isinstance(auto, AutoLR): raise TypeError(f'auto must be an AutoLR callback or None, got {type(auto).__name__}')
     ctl = ifnone(auto, AutoLR())
-    if lr_max is None:
+    saved = getattr(self, 'auto_lr_saved', None) if kwargs.get('start_epoch') else None
+    if lr_max is None and saved is not None and saved['peak'] is not None: lr_max = np.array(saved['peak']) # resuming: the saved run's schedule
+    elif lr_max is None:
         crv = self.range_test(num_it=init_num_it)
-        sg = crv.suggest()
+        sg = rank0_suggestion(crv)
         lr_max = sg.lr
         ctl.record_start(sg, crv, np.full(len(self.opt.param_lists) if self.opt else 1, lr_max))
     cbs = L(kwargs.pop('cbs', None)) + [ctl]
     self.fit_one_cycle(n_epoch, lr_max, cbs=cbs, **kwargs)
     return self
 
-# %% ../nbs/03_learner.ipynb #684f2d4d
+# %% ../nbs/03_learner.ipynb #4b0bbb0d
+_fastai_save, _fastai_load = Learner.save, Learner.load
+
+def _state_file(learn, file):
+    "Where the controller's state lives beside the model `file` (None for a file object)"
+    return join_path_file(file, learn.path/learn.model_dir, ext='.auto_lr.pkl') if isinstance(file, (str, Path)) else None
+
+@patch
+@delegates(_fastai_save)
+def save(self:Learner,
+    file,     # name in `learn.path/learn.model_dir`, as for fastai's `save`
+    **kwargs,
+):
+    "fastai's `save`, and the `AutoLR` controller's state beside it when the learner has one"
+    res = _fastai_save(self, file, **kwargs)
+    f = _state_file(self, file)
+    if f is None or rank_distrib(): return res
+    ctl = getattr(self, 'auto_lr', None)
+    if isinstance(ctl, AutoLR): f.write_bytes(pickle.dumps(ctl.state_dict()))
+    elif f.exists(): f.unlink() # a model saved without a controller leaves no stale state beside it
+    return res
+
+@patch
+@delegates(_fastai_load)
+def load(self:Learner,
+    file,     # name in `learn.path/learn.model_dir`, as for fastai's `load`
+    **kwargs,
+):
+    "fastai's `load`; a controller state saved beside the model goes to `learn.auto_lr_saved`, for a fit with `start_epoch`"
+    res = _fastai_load(self, file, **kwargs)
+    f = _state_file(self, file)
+    if f is not None and f.exists(): self.auto_lr_saved = pickle.loads(f.read_bytes())
+    return res
+
+# %% ../nbs/03_learner.ipynb #08247cbe
 @patch
 @delegates(Learner.fit_one_cycle, but=['lr_max', 'pct_start', 'div'])
 def fine_tune_auto(self:Learner,
@@ -66,7 +109,7 @@ def fine_tune_auto(self:Learner,
 ):
     "fastai's `fine_tune` with both phases' learning rates found by range tests and adjusted by `AutoLR`"
     _check_epochs(epochs, 'epochs'); _check_epochs(freeze_epochs, 'freeze_epochs', lo=0)
-    if isinstance(lr_mult, bool) or not isinstance(lr_mult, (int, float)) or not lr_mult >= 1: raise ValueError(f'lr_mult must be a number >= 1, got {lr_mult!r}')
+    _check_num('lr_mult', lr_mult, 1, 1e12, lo_ok=True); _check_fit_args(init_num_it, dict(kwargs, pct_start=pct_start, div=div))
     if auto is not None and not isinstance(auto, AutoLR): raise TypeError(f'auto must be an AutoLR callback or None, got {type(auto).__name__}')
     ctl = ifnone(auto, AutoLR())
     if freeze_epochs:
@@ -74,9 +117,9 @@ def fine_tune_auto(self:Learner,
         self.fit_auto_cycle(freeze_epochs, None, pct_start=0.99, auto=ctl, init_num_it=init_num_it, **kwargs)
     self.unfreeze()
     if self.opt is None: self.create_opt()
-    ratios = np.array(even_mults(1/lr_mult, 1, len(self.opt.param_lists)), dtype=np.float64)
+    ratios = np.atleast_1d(np.array(even_mults(1/lr_mult, 1, len(self.opt.param_lists)), dtype=np.float64)) # one group: even_mults gives a scalar
     crv = self.range_test(num_it=init_num_it, lr_ratios=ratios)
-    sg = crv.suggest()
+    sg = rank0_suggestion(crv)
     ctl.record_start(sg, crv, ratios*sg.lr)
     self.fit_auto_cycle(epochs, slice(sg.lr/lr_mult, sg.lr) if len(ratios) > 1 else sg.lr, pct_start=pct_start, div=div, auto=ctl, **kwargs)
     return self

@@ -23,6 +23,14 @@ def _as_1d(a, name):
     if a.ndim != 1: raise ValueError(f'{name} must be one-dimensional, got shape {a.shape}')
     return a
 
+def _check_num(name, v, lo=-math.inf, hi=math.inf, lo_ok=False, hi_ok=True, kind=(int, float)):
+    "Raise a TypeError unless `v` is a number of `kind` (not a bool), a ValueError unless it lies in the range; both name `name`"
+    rng = f"{'[' if lo_ok else '('}{lo:g}, {hi:g}{']' if hi_ok else ')'}"
+    if isinstance(v, bool) or not isinstance(v, kind + (np.integer,) + ((np.floating,) if float in kind else ())):
+        raise TypeError(f"{name} must be {'an int' if kind == (int,) else 'a number'} in {rng}, got {type(v).__name__} {v!r}")
+    if not (math.isfinite(v) and (lo <= v if lo_ok else lo < v) and (v <= hi if hi_ok else v < hi)):
+        raise ValueError(f'{name} must be in {rng}, got {v!r}')
+
 def _clean_curve(lrs, losses, min_points=5):
     "Checked float arrays of the curve, cut before its first non-finite loss; and whether it was cut"
     lrs, losses = _as_1d(lrs, 'lrs'), _as_1d(losses, 'losses')
@@ -38,6 +46,8 @@ def _clean_curve(lrs, losses, min_points=5):
     return lrs, losses, cut
 
 # %% ../nbs/01_suggest.ipynb #ac8d8b77
+_MODES = ('reflect', 'nearest', 'mirror', 'constant', 'wrap')
+
 def smooth_curve(
     lrs,                # learning rates, positive and increasing
     losses,             # finite losses, one per lr
@@ -47,7 +57,8 @@ def smooth_curve(
 ):
     "The curve on a uniform log10(lr) grid, and its smoothed losses: `(x, y, smoothed)`"
     if method not in ('gaussian', 'savgol'): raise ValueError(f"method must be 'gaussian' or 'savgol', got {method!r}")
-    if not (isinstance(width, (int, float)) and width > 0): raise ValueError(f'width must be a positive number of decades, got {width!r}')
+    if mode not in _MODES: raise ValueError(f'mode must be one of {_MODES} (scipy\'s edge modes), got {mode!r}')
+    _check_num('width', width, 0, 10)
     lx = np.log10(np.asarray(lrs, dtype=np.float64))
     x = np.linspace(lx[0], lx[-1], len(lx))
     y = np.interp(x, lx, np.asarray(losses, dtype=np.float64))
@@ -83,6 +94,8 @@ def suggest_lr(
     div=10.,            # the answer is the point's lr divided by this
 ) -> LRSuggestion:
     "Suggest a learning rate from a range-test curve: a point before the onset of the sharp rise, divided by `div`"
+    _check_num('onset_frac', onset_frac, 0, 1, hi_ok=False); _check_num('noise_z', noise_z, 0, 100, lo_ok=True)
+    _check_num('before', before, 0, 10, lo_ok=True); _check_num('div', div, 0, 1e6)
     lrs, losses, cut = _clean_curve(lrs, losses)
     x, y, s = smooth_curve(lrs, losses, width, method, mode)
     n, i_min = len(s), int(np.argmin(s))
