@@ -72,6 +72,7 @@ class AutoLR(Callback):
         budget=0.05,     # share of the fit's optimizer steps that range tests may use
         every=1,         # test after every `every` epochs
         span=(1.5, 2.),  # each test sweeps from lr_max / 10**span[0] to lr_max * 10**span[1]
+        start_span=None, # the same for the test of a given starting lr_max (None: `span`)
         min_it=12,       # shortest test (a tiny dataset still gets one test this long)
         max_it=40,       # longest test
         damping=0.5,     # share of the way (in log10 lr) to the suggestion moved per test, times its confidence
@@ -80,8 +81,9 @@ class AutoLR(Callback):
         check_start=True,# test the starting `lr_max` before the first epoch (skipped when `fit_auto_cycle` just found it)
     ):
         _check_num('budget', budget, 0, 1); _check_num('damping', damping, 0, 1)
-        if not (isinstance(span, tuple) and len(span) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 20 for v in span) and sum(span) > 0):
-            raise ValueError(f'span must be a pair of decades (below, above) the current lr_max, like (1.5, 2.), got {span!r}')
+        for nm,v in (('span', span), ('start_span', ifnone(start_span, span))):
+            if not (isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x < 20 for x in v) and sum(v) > 0):
+                raise ValueError(f'{nm} must be a pair of decades (below, above) the current lr_max, like (1.5, 2.), got {v!r}')
         _check_num('max_step', max_step, 0, 20, hi_ok=False); _check_num('every', every, 1, 10**6, lo_ok=True, kind=(int,))
         _check_num('min_it', min_it, 6, 10**6, lo_ok=True, kind=(int,)) # 6: the range test's minimum
         _check_num('max_it', max_it, min_it, 10**6, lo_ok=True, kind=(int,))
@@ -116,7 +118,7 @@ def before_fit(self:AutoLR):
     self.metric = ValueMetric(self._lr_max_now, 'lr_max')
     if self.show_col and hasattr(self.learn, 'recorder'):
         self.learn.metrics = L(self.learn.metrics) + [self.metric]
-    if -1 in self.test_epochs: self._test(epoch=0)
+    if -1 in self.test_epochs: self._test(epoch=0, start=True)
 
 @patch
 def _lr_max_now(self:AutoLR): return float(self.peak[-1] * self.scale)
@@ -156,10 +158,11 @@ def after_epoch(self:AutoLR):
     if self.epoch in self.test_epochs and self.epoch >= self.start_epoch: self._test(epoch=self.epoch+1)
 
 @patch
-def _test(self:AutoLR, epoch):
+def _test(self:AutoLR, epoch, start=False):
     "A short range test around the current target `lr_max`, and the move it calls for"
     cur = self.peak * self.target
-    crv = self.learn.range_test(cur[-1] / 10**self.span[0], cur[-1] * 10**self.span[1], num_it=self.num_it, lr_ratios=cur/cur[-1])
+    lo, hi = ifnone(self.start_span, self.span) if start else self.span
+    crv = self.learn.range_test(cur[-1] / 10**lo, cur[-1] * 10**hi, num_it=self.num_it, lr_ratios=cur/cur[-1])
     self.move_toward(rank0_suggestion(crv, keep_lr=float(cur[-1])), crv, epoch=epoch)
 
 def rank0_suggestion(
@@ -238,7 +241,7 @@ def plot(self:AutoLR,
     return fig
 
 # %% ../nbs/02_callback.ipynb #e624b06a
-_SETTINGS = ('budget', 'every', 'span', 'min_it', 'max_it', 'damping', 'max_step', 'show_col', 'check_start')
+_SETTINGS = ('budget', 'every', 'span', 'start_span', 'min_it', 'max_it', 'damping', 'max_step', 'show_col', 'check_start')
 
 @patch
 def state_dict(self:AutoLR):

@@ -58,7 +58,6 @@ def fit_auto_cycle(self:Learner,
         ctl.record_start(sg, crv, np.full(len(self.opt.param_lists) if self.opt else 1, lr_max))
     cbs = L(kwargs.pop('cbs', None)) + [ctl]
     self.fit_one_cycle(n_epoch, lr_max, cbs=cbs, **kwargs)
-    return self
 
 # %% ../nbs/03_learner.ipynb #4b0bbb0d
 _fastai_save, _fastai_load = Learner.save, Learner.load
@@ -122,4 +121,3 @@ def fine_tune_auto(self:Learner,
     sg = rank0_suggestion(crv)
     ctl.record_start(sg, crv, ratios*sg.lr)
     self.fit_auto_cycle(epochs, slice(sg.lr/lr_mult, sg.lr) if len(ratios) > 1 else sg.lr, pct_start=pct_start, div=div, auto=ctl, **kwargs)
-    return self
