@@ -18,6 +18,9 @@ ORACLE = json.loads((Path(__file__).parent/'oracle.json').read_text())
 VARIANTS = {
     'narrow start test (1.5, 2)': dict(start_span=(1.5, 2.)),
     'wide start test (3, 3)': dict(start_span=(3., 3.)),
+    'wide, undamped': dict(start_span=(3., 3.), start_damping=1.),
+    'wide, undamped, 2 decades': dict(start_span=(3., 3.), start_damping=1., start_max_step=2.),
+    'narrow, undamped, 2 decades': dict(start_span=(1.5, 2.), start_damping=1., start_max_step=2.),
 }
 
 def run(name, seed, lr, auto=None):
@@ -30,9 +33,10 @@ if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--seeds', type=int, nargs='*', default=[0, 1, 2])
     p.add_argument('--tasks', nargs='*', default=list(TASKS))
+    p.add_argument('--variants', nargs='*', type=int, help='indices of the variants to run (default: all)')
     a = p.parse_args()
     quiet()
-    names = list(VARIANTS)
+    names = [n for i,n in enumerate(VARIANTS) if a.variants is None or i in a.variants]
     print(f"{'task':16} {'start':>6} {'plain':>7} " + ' '.join(f'{n[:26]:>27}' for n in names))
     closed = {n: [] for n in names}
     for name in a.tasks:

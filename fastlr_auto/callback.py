@@ -72,7 +72,9 @@ class AutoLR(Callback):
         budget=0.05,     # share of the fit's optimizer steps that range tests may use
         every=1,         # test after every `every` epochs
         span=(1.5, 2.),  # each test sweeps from lr_max / 10**span[0] to lr_max * 10**span[1]
-        start_span=None, # the same for the test of a given starting lr_max (None: `span`)
+        start_span=(3., 3.), # the same for the test of a starting lr_max the user gave (None: `span`)
+        start_damping=1.,    # `damping` of the start test's move (None: `damping`)
+        start_max_step=2.,   # `max_step` of the start test's move, in decades (None: `max_step`)
         min_it=12,       # shortest test (a tiny dataset still gets one test this long)
         max_it=40,       # longest test
         damping=0.5,     # share of the way (in log10 lr) to the suggestion moved per test, times its confidence
@@ -81,6 +83,8 @@ class AutoLR(Callback):
         check_start=True,# test the starting `lr_max` before the first epoch (skipped when `fit_auto_cycle` just found it)
     ):
         _check_num('budget', budget, 0, 1); _check_num('damping', damping, 0, 1)
+        if start_damping is not None: _check_num('start_damping', start_damping, 0, 1)
+        if start_max_step is not None: _check_num('start_max_step', start_max_step, 0, 20, hi_ok=False)
         for nm,v in (('span', span), ('start_span', ifnone(start_span, span))):
             if not (isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x < 20 for x in v) and sum(v) > 0):
                 raise ValueError(f'{nm} must be a pair of decades (below, above) the current lr_max, like (1.5, 2.), got {v!r}')
@@ -163,7 +167,7 @@ def _test(self:AutoLR, epoch, start=False):
     cur = self.peak * self.target
     lo, hi = ifnone(self.start_span, self.span) if start else self.span
     crv = self.learn.range_test(cur[-1] / 10**lo, cur[-1] * 10**hi, num_it=self.num_it, lr_ratios=cur/cur[-1])
-    self.move_toward(rank0_suggestion(crv, keep_lr=float(cur[-1])), crv, epoch=epoch)
+    self.move_toward(rank0_suggestion(crv, keep_lr=float(cur[-1])), crv, epoch=epoch, start=start)
 
 def rank0_suggestion(
     crv,          # an `LRCurve` (in a distributed run, the same averaged curve on every rank)
@@ -178,13 +182,14 @@ def rank0_suggestion(
     return sg
 
 @patch
-def move_toward(self:AutoLR, sg, crv=None, epoch=0):
+def move_toward(self:AutoLR, sg, crv=None, epoch=0, start=False):
     "Move the target `lr_max` toward `sg.lr` (damped by `damping` and `sg.confidence`, at most `max_step`), or past the window's edge; record it"
     cur = float(self.peak[-1] * self.target)
     gap = math.log10(sg.lr) - math.log10(cur)
+    damping, max_step = (ifnone(self.start_damping, self.damping), ifnone(self.start_max_step, self.max_step)) if start else (self.damping, self.max_step)
     edge = _edge(sg, crv)
-    if edge: move = edge * self.max_step * min(1., 2*sg.confidence)
-    else: move = float(np.clip(self.damping * sg.confidence * gap, -self.max_step, self.max_step))
+    if edge: move = edge * max_step * min(1., 2*sg.confidence)
+    else: move = float(np.clip(damping * sg.confidence * gap, -max_step, max_step))
     self.target *= 10**move
     self._record(self.n_fit, epoch, cur, sg, crv, self.peak * self.target)
 
@@ -241,7 +246,7 @@ def plot(self:AutoLR,
     return fig
 
 # %% ../nbs/02_callback.ipynb #e624b06a
-_SETTINGS = ('budget', 'every', 'span', 'start_span', 'min_it', 'max_it', 'damping', 'max_step', 'show_col', 'check_start')
+_SETTINGS = ('budget', 'every', 'span', 'start_span', 'start_damping', 'start_max_step', 'min_it', 'max_it', 'damping', 'max_step', 'show_col', 'check_start')
 
 @patch
 def state_dict(self:AutoLR):

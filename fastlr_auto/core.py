@@ -313,7 +313,7 @@ def range_test(self:Learner,
             smooth.append(avg / (1 - 0.98**len(losses)))
             if not math.isfinite(smooth[-1]): stopped = True; break
             best = min(best, smooth[-1])
-            if stop_div is not None and best > 0 and smooth[-1] > stop_div*best: stopped = True; break
+            if stop_div is not None and best > 0 and len(losses) >= 5 and smooth[-1] > stop_div*best: stopped = True; break
     finally:
         snap.restore()
         if bar is not None: bar.on_iter_end()

@@ -93,7 +93,7 @@ def load(self:Learner,
     if f is not None and f.exists(): self.auto_lr_saved = pickle.loads(f.read_bytes())
     return res
 
-# %% ../nbs/03_learner.ipynb #08247cbe
+# %% ../nbs/03_learner.ipynb #0fb6901f
 @patch
 @delegates(Learner.fit_one_cycle, but=['lr_max', 'pct_start', 'div'])
 def fine_tune_auto(self:Learner,
