@@ -49,7 +49,7 @@ def broadcast_obj(obj, src=0):
     return box[0]
 
 # %% ../nbs/04_distributed.ipynb #861ed05f
-_fastai_broadcast = DistributedDL._broadcast
+_fastai_broadcast = getattr(DistributedDL._broadcast, 'fastai_original', DistributedDL._broadcast) # fastai's own, even if this cell runs again
 
 @patch
 def _broadcast(self:DistributedDL, t, rank):
@@ -59,7 +59,7 @@ def _broadcast(self:DistributedDL, t, rank):
     dist.broadcast(t, rank)
     return t.tolist()
 
-_fastai_distrib_ctx = Learner.distrib_ctx
+_fastai_distrib_ctx = getattr(Learner.distrib_ctx, 'fastai_original', Learner.distrib_ctx)
 
 @patch
 @contextmanager
@@ -73,3 +73,5 @@ def distrib_ctx(self:Learner,
     cpu = not torch.cuda.is_available()
     if cpu: kwargs.setdefault('cpu', True)
     with _fastai_distrib_ctx(self, sync_bn=(not cpu) if sync_bn is None else sync_bn, in_notebook=in_notebook, **kwargs) as l: yield l
+
+DistributedDL._broadcast.fastai_original, Learner.distrib_ctx.fastai_original = _fastai_broadcast, _fastai_distrib_ctx

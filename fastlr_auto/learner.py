@@ -60,7 +60,7 @@ def fit_auto_cycle(self:Learner,
     self.fit_one_cycle(n_epoch, lr_max, cbs=cbs, **kwargs)
 
 # %% ../nbs/03_learner.ipynb #4b0bbb0d
-_fastai_save, _fastai_load = Learner.save, Learner.load
+_fastai_save, _fastai_load = (getattr(f, 'fastai_original', f) for f in (Learner.save, Learner.load)) # fastai's own, even if this cell runs again
 
 def _state_file(learn, file):
     "Where the controller's state lives beside the model `file` (None for a file object)"
@@ -92,6 +92,8 @@ def load(self:Learner,
     f = _state_file(self, file)
     if f is not None and f.exists(): self.auto_lr_saved = pickle.loads(f.read_bytes())
     return res
+
+Learner.save.fastai_original, Learner.load.fastai_original = _fastai_save, _fastai_load
 
 # %% ../nbs/03_learner.ipynb #0fb6901f
 @patch
