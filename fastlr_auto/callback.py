@@ -145,7 +145,9 @@ def before_step(self:AutoLR):
 @patch
 def after_batch(self:AutoLR):
     "Record the applied lr"
-    if self.training: self.applied.append(self.opt.hypers[-1]['lr']); self.static.append(float(self.static_lrs[-1, min(int(round(self.pct_train*self.n_iter)), self.n_iter)]))
+    if not self.training: return
+    i = int(round(self.pct_train*self.n_iter)) - 1 # this batch (TrainEvalCallback has already counted it); from pct_train so a resumed fit indexes alike
+    self.applied.append(self.opt.hypers[-1]['lr']); self.static.append(float(self.static_lrs[-1, min(max(i, 0), self.n_iter)]))
 
 @patch
 def back_off(self:AutoLR):
