@@ -33,7 +33,8 @@ def from_pct(text, stem):
     nb_cells, seen = [], set()
     for i, c in enumerate(cells):
         src = ''.join(c['lines']).strip('\n')
-        cid = c['id'] if c['id'] and c['id'] != 'None' and c['id'] not in seen else hashlib.sha1(f'{stem}:{i}'.encode()).hexdigest()[:8]
+        cid, k = c['id'] if c['id'] and c['id'] != 'None' else None, 0
+        while cid is None or cid in seen: cid, k = hashlib.sha1(f'{stem}:{i}:{k}'.encode()).hexdigest()[:8], k+1
         seen.add(cid)
         lines = src.splitlines(keepends=True)
         if c['md']: nb_cells.append(dict(cell_type='markdown', id=cid, metadata={}, source=lines))
