@@ -5,7 +5,7 @@
 For each task and each wrong start (100x below and 10x above the oracle lr of bench/oracle.json): plain
 `fit_one_cycle` from that lr, and `fit_one_cycle` from it with each `AutoLR` variant; prints the accuracy as a
 ratio to the oracle's and the share of the gap to the oracle that each variant closes (1: all of it)."""
-import argparse, json, sys, time
+import argparse, json, sys
 from pathlib import Path
 import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))

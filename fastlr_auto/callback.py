@@ -13,7 +13,7 @@ from fastai.basics import *
 from fastai.callback.schedule import ParamScheduler
 from fastai.callback.training import GradientAccumulation
 from fastai.learner import ValueMetric
-from .core import LRCurve
+from . import core # imported for its patch: `Learner.range_test`, which this module calls
 from .suggest import LRSuggestion, _check_num
 from .distributed import all_ranks, broadcast_obj, is_rank0
 

@@ -8,7 +8,6 @@ Docs: https://fastlr-auto.github.io/fastlr_auto/distributed.html.md"""
 from __future__ import annotations
 import torch, torch.distributed as dist
 from fastai.basics import *
-import fastai.distributed as fdist
 from fastai.distributed import DistributedDL
 
 # %% auto #0

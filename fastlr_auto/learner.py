@@ -10,7 +10,7 @@ import math, pickle
 import numpy as np
 from fastai.basics import *
 from fastai.callback.schedule import *
-from .core import LRCurve
+from . import core # imported for its patch: `Learner.range_test`, which this module calls
 from .callback import AutoLR, rank0_suggestion
 from .suggest import _check_num
 

@@ -4,7 +4,7 @@
 
 Each rank writes DIR/rank{R}.pt: its `learn.auto_lr.history`, final weights, world size, batches per epoch and
 seconds per epoch (rank 0 prints the progress table; the others print nothing)."""
-import argparse, os, time
+import argparse, time
 import torch
 from fastai.basics import *
 from fastlr_auto.all import *
@@ -31,7 +31,6 @@ def main():
     with learn.distrib_ctx():
         if a.no_auto: learn.fit_one_cycle(a.epochs, a.lr or 1e-2, cbs=timer)
         else: learn.fit_auto_cycle(a.epochs, a.lr, cbs=timer)
-        n_batches = len(learn.dl) if learn.dl is not None else None
     rank = rank_distrib()
     torch.save(dict(history=None if a.no_auto else learn.auto_lr.history, weights=learn.model.state_dict(),
                     world=num_distrib(), backend=torch.distributed.get_backend() if torch.distributed.is_initialized() else None,

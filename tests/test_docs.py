@@ -3,7 +3,7 @@
 Every page is opened; a console error, an uncaught page error, a failed request, a broken image or a link to a
 missing page or anchor fails the test. Screenshots of the home page, the controller's page and the API reference
 are saved to `_docs/screenshots/`."""
-import os, shutil, subprocess, sys
+import os, re, shutil, subprocess, sys
 from pathlib import Path
 from urllib.parse import urlparse, unquote
 import pytest
@@ -67,7 +67,6 @@ def test_pages_render_without_errors(site, browser):
             if not target.exists(): bad.append(f'{src} -> {h}'); continue
             if u.fragment:
                 if target not in anchors:
-                    import re
                     anchors[target] = set(re.findall(r'\bid="([^"]+)"', target.read_text()))
                 if unquote(u.fragment) not in anchors[target]: bad.append(f'{src} -> {h} (no such anchor)')
     assert not bad, bad[:20]

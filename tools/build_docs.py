@@ -1,6 +1,6 @@
 """Build the docs site into `_docs/` from the notebooks, without Quarto.
 
-    python tools/build_docs.py [--jobs 2] [--only NAME ...]
+    python tools/build_docs.py [--only NAME ...] [--render-only]
 
 1. run every notebook of `nbs/` (nbclient, the notebooks' own folder as working directory) so the pages have
    their outputs and plots, into `_build/nbs/`;
@@ -11,8 +11,7 @@
    page built from nbdev's symbol index (`fastlr_auto/_modidx.py`).
 
 `nbdev-docs` stays configured for machines with Quarto; this builds the same pages with a maintained renderer."""
-import argparse, html, importlib, json, re, shutil, sys, time
-from concurrent.futures import ThreadPoolExecutor
+import argparse, html, importlib, re, shutil, time
 from pathlib import Path
 import nbformat, yaml
 from nbclient import NotebookClient
@@ -55,9 +54,8 @@ def prepare(nb):
             if d.get('include') == 'false' or (not c.source and not c.get('outputs')): continue
             if d.get('echo') == 'false': c.metadata.setdefault('tags', []).append('hide-input')
             if d.get('output') == 'false': c.outputs = []
-            for o in c.get('outputs', []): # Quarto drops stderr (warnings); so do we
-                if o.get('output_type') == 'stream' and o.get('name') == 'stderr': o['text'] = ''
-            c.outputs = [o for o in c.get('outputs', []) if not (o.get('output_type') == 'stream' and not o.get('text'))]
+            c.outputs = [o for o in c.get('outputs', []) # Quarto drops stderr (warnings); so do we, and empty streams
+                         if not (o.get('output_type') == 'stream' and (o.get('name') == 'stderr' or not o.get('text')))]
         cells.append(c)
     nb.cells = cells
     return meta, nb
@@ -90,9 +88,8 @@ def _local_links(s):
 def _heading_ids(s):
     "Give each heading the id nbdev's links use: its text, lower-cased, spaces as dashes (`#autolr.after_epoch`)"
     def add(m):
-        text = re.sub(r'<[^>]+>', '', m.group(3)).strip()
-        hid = html.unescape(text).lower().replace(' ', '-')
         if 'id=' in m.group(2): return m.group(0)
+        hid = html.unescape(re.sub(r'<[^>]+>', '', m.group(3)).strip()).lower().replace(' ', '-')
         return f'<{m.group(1)}{m.group(2)} id="{html.escape(hid)}">{m.group(3)}'
     return re.sub(r'<(h[1-6])([^>]*)>([^<]*(?:<(?!/h[1-6])[^<]*)*)', add, s)
 
@@ -132,11 +129,11 @@ def api_page(pages):
         public = set(getattr(m, '__all__', []))
         for name, (url, _) in sorted(syms.items()):
             short = name[len(mod)+1:]
-            if short.split('.')[0] not in public and not short.startswith('Learner.') and not any(short.startswith(p + '.') for p in public): continue
-            if short.split('.')[-1].startswith('_'): continue
+            parts = short.split('.')
+            if (parts[0] not in public and parts[0] != 'Learner') or parts[-1].startswith('_'): continue # public names, their members and the patched Learner methods
             obj = m
             try:
-                for part in short.split('.'): obj = getattr(obj, part)
+                for part in parts: obj = getattr(obj, part)
                 doc = (obj.__doc__ or '').strip().splitlines()[0] if obj.__doc__ else ''
             except AttributeError: doc = ''
             rows.append(f'<tr><td><a href="{html.escape(_local_links(url))}"><code>{html.escape(short)}</code></a></td><td><code>{mod}</code></td><td>{_md_inline(doc)}</td></tr>')
@@ -148,7 +145,6 @@ def api_page(pages):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--jobs', type=int, default=1, help='notebooks run at once (each uses every core: more than one at a time is slower on a small machine)')
     p.add_argument('--render-only', action='store_true', help="render the last run's processed notebooks again (for work on the renderer)")
     p.add_argument('--only', nargs='*', help='build only these notebooks (names without .ipynb); the others keep their last build')
     a = p.parse_args()
@@ -159,8 +155,8 @@ def main():
     (BUILD/'nbs').mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT/'pyproject.toml', BUILD/'pyproject.toml') # nbdev finds its settings from the notebooks' folder
     if not a.render_only:
-        print(f'running {len(srcs)} notebooks ...', flush=True)
-        with ThreadPoolExecutor(a.jobs) as ex: list(ex.map(execute, srcs))
+        print(f'running {len(srcs)} notebooks ...', flush=True) # one at a time: each uses every core, and two at once took 3x longer here
+        for src in srcs: execute(src)
         from nbdev.serve import proc_nbs
         shutil.rmtree(BUILD/'_proc', ignore_errors=True)
         proc_nbs(str(BUILD/'nbs'), n_workers=1)
