@@ -7,6 +7,7 @@ schedule and only the between-epoch tests differ) and without it (`fit_one_cycle
 median epoch time (between-epoch tests included) and the ratio."""
 import argparse, statistics, sys, tempfile, time
 from pathlib import Path
+import pandas as pd
 sys.path.insert(0, str(Path(__file__).parents[1]/'tests'))
 from test_distributed import launch
 
@@ -25,7 +26,7 @@ def main():
                 res[kind].append((statistics.median(r0['secs']), time.perf_counter() - t0, r0))
     auto, plain = (statistics.median(s for s,_,_ in res[k]) for k in ('auto', 'plain'))
     wall_a, wall_p = (statistics.median(w for _,w,_ in res[k]) for k in ('auto', 'plain'))
-    h = res['auto'][0][2]['history']
+    h = pd.DataFrame(res['auto'][0][2]['history'])
     print(f"2 CPU processes (gloo), digits CNN, {a.epochs} epochs, per-rank bs {a.bs}, {a.reps} runs each")
     print(f"tests per fit: {len(h)}, steps per test: {list(h.num_it)}")
     print(f"{'':24}{'with AutoLR':>12}{'plain':>10}{'ratio':>8}")

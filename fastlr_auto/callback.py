@@ -6,7 +6,7 @@ Docs: https://fastlr-auto.github.io/fastlr_auto/callback.html.md"""
 
 # %% ../nbs/02_callback.ipynb #3f5d1e8b
 from __future__ import annotations
-import math
+import math, warnings
 import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
 from fastai.basics import *
@@ -14,6 +14,7 @@ from fastai.callback.schedule import ParamScheduler
 from fastai.callback.training import GradientAccumulation
 from fastai.learner import ValueMetric
 from . import core # imported for its patch: `Learner.range_test`, which this module calls
+from .core import LRCurve, rng_data, set_rng_data
 from .suggest import LRSuggestion, _check_num
 from .distributed import all_ranks, broadcast_obj, is_rank0
 
@@ -105,7 +106,10 @@ def before_fit(self:AutoLR):
     skip = first(cb for cb in self.learn.cbs if isinstance(cb, SkipToEpoch))
     self.start_epoch = skip._skip_to if skip is not None else 0
     saved = getattr(self.learn, 'auto_lr_saved', None) if self.start_epoch else None
-    if saved is not None: self.load_state_dict(saved); del self.learn.auto_lr_saved # resuming: go on from the saved scale
+    self.replay = None
+    if saved is not None: # resuming: go on from the saved scale, and replay the saved RNG states at `start_epoch`
+        self.load_state_dict(saved); del self.learn.auto_lr_saved
+        self.replay = _replay_at(saved.get('replay'), self.start_epoch)
     else: self.n_fit += 1; self.scale = self.target = 1.
     self.n_iter = len(self.dls.train) * self.n_epoch
     self.sched = first(cb for cb in self.learn.cbs if isinstance(cb, ParamScheduler) and 'lr' in cb.scheds)
@@ -123,6 +127,13 @@ def before_fit(self:AutoLR):
     if self.show_col and hasattr(self.learn, 'recorder'):
         self.learn.metrics = L(self.learn.metrics) + [self.metric]
     if -1 in self.test_epochs: self._test(epoch=0, start=True)
+
+def _replay_at(replay, epoch):
+    "`replay` if it was saved for `epoch`; else None, with a warning that the data order cannot be replayed"
+    if replay is not None and replay.get('epoch') == epoch: return replay
+    saved = 'no RNG states' if replay is None else f"RNG states for epoch {replay.get('epoch')}"
+    warnings.warn(f'resuming at start_epoch={epoch} from a state saved with {saved}: the data order and random draws will differ from the uninterrupted fit')
+    return None
 
 @patch
 def _lr_max_now(self:AutoLR): return float(self.peak[-1] * self.scale)
@@ -250,16 +261,52 @@ def plot(self:AutoLR,
 # %% ../nbs/02_callback.ipynb #e624b06a
 _SETTINGS = ('budget', 'every', 'span', 'start_span', 'start_damping', 'start_max_step', 'min_it', 'max_it', 'damping', 'max_step', 'show_col', 'check_start')
 
+def _plain(v):
+    "`v` as JSON-ready data: numpy scalars and arrays become python numbers and lists, tuples lists"
+    if isinstance(v, np.ndarray): return v.tolist()
+    if isinstance(v, np.generic): return v.item()
+    if isinstance(v, (list, tuple)): return [_plain(o) for o in v]
+    if isinstance(v, dict): return {k: _plain(o) for k,o in v.items()}
+    return v
+
+def _curve_data(crv):
+    return None if crv is None else dict(lrs=crv.lrs.tolist(), losses=crv.losses.tolist(), smoothed=crv.smoothed.tolist(),
+                                         num_it=int(crv.num_it), stopped_early=bool(crv.stopped_early), secs=float(crv.secs))
+
+def _data_curve(d): return None if d is None else LRCurve(**d)
+def _data_suggestion(d): return LRSuggestion(float(d['lr']), tuple(float(v) for v in d['point']), float(d['confidence']), str(d['reason']))
+
 @patch
 def state_dict(self:AutoLR):
-    "Settings, scale, schedule peak and history: what a fit resumed with `start_epoch` needs"
-    return dict(settings={k: getattr(self, k) for k in _SETTINGS}, scale=self.scale, target=getattr(self, 'target', self.scale),
-                peak=getattr(self, 'peak', None), n_fit=self.n_fit, rows=list(self.rows), curves=list(self.curves),
-                applied=list(self.applied), static=list(self.static))
+    "Settings, scale, schedule peak and history, as JSON-ready data: what a fit resumed with `start_epoch` needs"
+    return _plain(dict(settings={k: getattr(self, k) for k in _SETTINGS}, scale=self.scale, target=getattr(self, 'target', self.scale),
+                       peak=getattr(self, 'peak', None), n_fit=self.n_fit, rows=self.rows,
+                       curves=[dict(epoch=e, curve=_curve_data(c), suggestion=sg._asdict()) for e,c,sg in self.curves],
+                       applied=self.applied, static=self.static))
 
 @patch
 def load_state_dict(self:AutoLR, sd):
-    "Take the settings and state of `sd` (from `state_dict`)"
-    for k in _SETTINGS: setattr(self, k, sd['settings'][k])
-    for k in ('scale', 'target', 'n_fit'): setattr(self, k, sd[k])
-    self.rows, self.curves, self.applied, self.static = (list(sd[k]) for k in ('rows', 'curves', 'applied', 'static'))
+    "Take the settings and state of `sd` (from `state_dict`); raise, changing nothing, if it is not such a state"
+    st = {k: tuple(v) if isinstance(v, list) else v for k,v in sd['settings'].items()}
+    AutoLR(**st) # the settings pass the constructor's checks
+    curves = [(c['epoch'], _data_curve(c['curve']), _data_suggestion(c['suggestion'])) for c in sd['curves']]
+    scale, target, n_fit = float(sd['scale']), float(sd['target']), int(sd['n_fit'])
+    rows, applied, static = [dict(r) for r in sd['rows']], [float(v) for v in sd['applied']], [float(v) for v in sd['static']]
+    for k in _SETTINGS: setattr(self, k, st[k])
+    self.scale, self.target, self.n_fit, self.rows, self.curves, self.applied, self.static = scale, target, n_fit, rows, curves, applied, static
+
+@patch
+def replay_state(self:AutoLR,
+    learn, # the learner being saved (the controller's own during a fit)
+):
+    "The RNG states now (or those still waiting to be replayed) and the epoch that comes next: what makes a resumed fit exact"
+    pending = getattr(self, 'replay', None)
+    if pending is not None: return pending
+    in_fit = getattr(learn, 'auto_lr_cb', None) is self # fastai sets `learn.auto_lr_cb` for the fit's duration only
+    return dict(epoch=learn.epoch+1 if in_fit else None, rng=rng_data(learn))
+
+@patch
+def before_epoch(self:AutoLR):
+    "Resuming: at `start_epoch`, put back the RNG states saved with the model, so the data order is the uninterrupted fit's"
+    if getattr(self, 'replay', None) is not None and self.epoch == self.start_epoch:
+        set_rng_data(self.learn, self.replay['rng']); self.replay = None

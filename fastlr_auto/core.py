@@ -6,7 +6,7 @@ Docs: https://fastlr-auto.github.io/fastlr_auto/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #ae8b9cf4
 from __future__ import annotations
-import math, os, random, tempfile, time
+import base64, math, os, random, tempfile, time
 import numpy as np, torch
 import matplotlib.pyplot as plt
 from fastai.basics import *
@@ -18,7 +18,7 @@ from .suggest import suggest_lr, smooth_curve, LRSuggestion
 from .distributed import mean_over_ranks
 
 # %% auto #0
-__all__ = ['step_callbacks', 'LearnerSnapshot', 'LRCurve']
+__all__ = ['step_callbacks', 'rng_data', 'set_rng_data', 'LearnerSnapshot', 'LRCurve']
 
 # %% ../nbs/00_core.ipynb #9cf2e53f
 _step_events = ('before_batch', 'after_pred', 'after_loss', 'before_backward', 'after_backward', 'before_step', 'after_step')
@@ -90,6 +90,45 @@ def _set_autocast_state(st):
     "Restore what `_autocast_state` saved"
     for d,(on,dt) in st.items(): torch.set_autocast_enabled(d, on); torch.set_autocast_dtype(d, dt)
 
+# %% ../nbs/00_core.ipynb #b411014a
+def _bytes_data(t): return base64.b64encode(t.cpu().numpy().tobytes()).decode()
+def _data_bytes(s): return torch.frombuffer(bytearray(base64.b64decode(s, validate=True)), dtype=torch.uint8).clone()
+def _py_data(st): return [st[0], list(st[1]), st[2]]
+def _data_py(d): return (int(d[0]), tuple(int(v) for v in d[1]), None if d[2] is None else float(d[2]))
+
+def rng_data(learn):
+    "Every RNG state `learn` draws from (python, numpy, torch, CUDA, each loader's `rng`), as JSON-ready data"
+    py, (kind, key, pos, has_gauss, gauss), tch, cuda = _rng_state()
+    return dict(python=_py_data(py), numpy=[kind, key.tolist(), int(pos), int(has_gauss), float(gauss)],
+                torch=_bytes_data(tch), cuda=None if cuda is None else [_bytes_data(t) for t in cuda],
+                loaders=[_py_data(dl.rng.getstate()) if 'rng' in vars(dl) else None for dl in _loaders(learn)])
+
+def _decode_rng(learn, d):
+    "The states in `d` (from `rng_data`), each checked on a scratch generator; a ValueError says what does not fit"
+    try:
+        py, (kind, key, pos, has_gauss, gauss) = _data_py(d['python']), d['numpy']
+        np_st = (str(kind), np.asarray(key, dtype=np.uint32), int(pos), int(has_gauss), float(gauss))
+        tch = _data_bytes(d['torch'])
+        cuda = None if d['cuda'] is None else [_data_bytes(s) for s in d['cuda']]
+        dls = [None if o is None else _data_py(o) for o in d['loaders']]
+        random.Random().setstate(py); np.random.RandomState().set_state(np_st); torch.Generator().set_state(tch)
+        for o in dls:
+            if o is not None: random.Random().setstate(o)
+    except (KeyError, IndexError, TypeError, ValueError, OverflowError, RuntimeError) as e:
+        raise ValueError(f'not valid RNG states: {type(e).__name__}: {e}') from None
+    n_dl = len(list(_loaders(learn)))
+    if len(dls) != n_dl: raise ValueError(f'RNG states of {len(dls)} loaders, but the learner has {n_dl}')
+    if cuda is not None and torch.cuda.is_available() and len(cuda) != torch.cuda.device_count():
+        raise ValueError(f'CUDA RNG states of {len(cuda)} devices, but {torch.cuda.device_count()} are visible')
+    return (py, np_st, tch, cuda if torch.cuda.is_available() else None), dls
+
+def set_rng_data(learn, d):
+    "Put back the RNG states that `rng_data` gave, all or none"
+    st, dls = _decode_rng(learn, d)
+    _set_rng_state(st)
+    for dl,o in zip(_loaders(learn), dls):
+        if o is not None: dl.rng = random.Random(); dl.rng.setstate(o)
+
 # %% ../nbs/00_core.ipynb #9aa86ada
 class LearnerSnapshot:
     "Everything a range test may change in `learn`, copied so that `restore` puts it back exactly"
@@ -128,7 +167,7 @@ class LearnerSnapshot:
             t, self.tensors = self.tensors, None
             if t is None: raise RuntimeError('this snapshot was already restored')
             return t
-        try: return torch.load(self.file, map_location='cpu', weights_only=False)
+        try: return torch.load(self.file, map_location='cpu', weights_only=True)
         finally: os.remove(self.file)
 
     def restore(self):

@@ -6,7 +6,7 @@ Docs: https://fastlr-auto.github.io/fastlr_auto/learner.html.md"""
 
 # %% ../nbs/03_learner.ipynb #7316e694
 from __future__ import annotations
-import math, pickle
+import json, math, warnings
 import numpy as np
 from fastai.basics import *
 from fastai.callback.schedule import *
@@ -61,10 +61,11 @@ def fit_auto_cycle(self:Learner,
 
 # %% ../nbs/03_learner.ipynb #4b0bbb0d
 _fastai_save, _fastai_load = (getattr(f, 'fastai_original', f) for f in (Learner.save, Learner.load)) # fastai's own, even if this cell runs again
+_FORMAT = 'fastlr_auto.auto_lr'
 
-def _state_file(learn, file):
+def _state_file(learn, file, ext='.auto_lr.json'):
     "Where the controller's state lives beside the model `file` (None for a file object)"
-    return join_path_file(file, learn.path/learn.model_dir, ext='.auto_lr.pkl') if isinstance(file, (str, Path)) else None
+    return join_path_file(file, learn.path/learn.model_dir, ext=ext) if isinstance(file, (str, Path)) else None
 
 @patch
 @delegates(_fastai_save)
@@ -72,14 +73,28 @@ def save(self:Learner,
     file,     # name in `learn.path/learn.model_dir`, as for fastai's `save`
     **kwargs,
 ):
-    "fastai's `save`, and the `AutoLR` controller's state beside it when the learner has one"
+    "fastai's `save`, and the `AutoLR` controller's state (JSON) beside it when the learner has one"
     res = _fastai_save(self, file, **kwargs)
     f = _state_file(self, file)
     if f is None or rank_distrib(): return res
     ctl = getattr(self, 'auto_lr', None)
-    if isinstance(ctl, AutoLR): f.write_bytes(pickle.dumps(ctl.state_dict()))
+    if isinstance(ctl, AutoLR): f.write_text(json.dumps(dict(format=_FORMAT, **ctl.state_dict(), replay=ctl.replay_state(self))))
     elif f.exists(): f.unlink() # a model saved without a controller leaves no stale state beside it
     return res
+
+def _read_state(learn, f):
+    "The controller state in the JSON file `f`, checked; None, with a warning naming `f`, if it is not one"
+    try:
+        sd = json.loads(f.read_text())
+        if not isinstance(sd, dict) or sd.get('format') != _FORMAT: raise ValueError(f"no 'format': {_FORMAT!r} field")
+        AutoLR().load_state_dict(sd) # raises unless it is a controller's state
+        rp = sd.get('replay')
+        if rp is not None:
+            if not isinstance(rp, dict) or not (rp.get('epoch') is None or isinstance(rp['epoch'], int)): raise ValueError('replay must hold an epoch')
+            core._decode_rng(learn, rp['rng'])
+        return sd
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as e:
+        warnings.warn(f'{f} is not a valid fastlr_auto controller state and was ignored ({type(e).__name__}: {e})')
 
 @patch
 @delegates(_fastai_load)
@@ -90,7 +105,13 @@ def load(self:Learner,
     "fastai's `load`; a controller state saved beside the model goes to `learn.auto_lr_saved`, for a fit with `start_epoch`"
     res = _fastai_load(self, file, **kwargs)
     f = _state_file(self, file)
-    if f is not None and f.exists(): self.auto_lr_saved = pickle.loads(f.read_bytes())
+    if f is None: return res
+    if hasattr(self, 'auto_lr_saved'): del self.auto_lr_saved # never a stale state from another model
+    if f.exists():
+        sd = _read_state(self, f)
+        if sd is not None: self.auto_lr_saved = sd
+    elif _state_file(self, file, '.auto_lr.pkl').exists():
+        warnings.warn(f"{_state_file(self, file, '.auto_lr.pkl')} was ignored: pickle files are never loaded (unpickling can run code)")
     return res
 
 Learner.save.fastai_original, Learner.load.fastai_original = _fastai_save, _fastai_load

@@ -2,7 +2,7 @@
 
     python -m torch.distributed.run --nproc_per_node 2 tests/ddp_run.py --out DIR [--epochs 3] [--lr 0.01] [--no-auto]
 
-Each rank writes DIR/rank{R}.pt: its `learn.auto_lr.history`, final weights, world size, batches per epoch and
+Each rank writes DIR/rank{R}.pt (read back with `weights_only=True`): its `learn.auto_lr.history` (as a dict of columns), final weights, world size, batches per epoch and
 seconds per epoch (rank 0 prints the progress table; the others print nothing)."""
 import argparse, time
 import torch
@@ -32,7 +32,7 @@ def main():
         if a.no_auto: learn.fit_one_cycle(a.epochs, a.lr or 1e-2, cbs=timer)
         else: learn.fit_auto_cycle(a.epochs, a.lr, cbs=timer)
     rank = rank_distrib()
-    torch.save(dict(history=None if a.no_auto else learn.auto_lr.history, weights=learn.model.state_dict(),
+    torch.save(dict(history=None if a.no_auto else learn.auto_lr.history.to_dict('list'), weights=learn.model.state_dict(),
                     world=num_distrib(), backend=torch.distributed.get_backend() if torch.distributed.is_initialized() else None,
                     n_train=len(learn.dls.train), secs=timer.secs), Path(a.out)/f'rank{rank}.pt')
 
