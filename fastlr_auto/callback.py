@@ -16,7 +16,7 @@ from fastai.learner import ValueMetric
 from . import core # imported for its patch: `Learner.range_test`, which this module calls
 from .core import LRCurve, rng_data, set_rng_data
 from .suggest import LRSuggestion, _check_num
-from .distributed import all_ranks, broadcast_obj, is_rank0
+from .distributed import all_ranks, broadcast_obj, is_distributed, is_rank0
 
 # %% auto #0
 __all__ = ['plan_tests', 'AutoLR', 'rank0_suggestion']
@@ -48,21 +48,25 @@ def plan_tests(
 
 # %% ../nbs/02_callback.ipynb #b2daec96
 class _ScaledSchedule:
-    "`base(pct) * ctl.scale`: the lr schedule `base` with the controller's scale applied"
+    "`base(pct) * ctl.scale`: the lr schedule `base` with the controller's scale applied (and moved, see `AutoLR._scaled`)"
     def __init__(self, base, ctl): self.base, self.ctl = base, ctl
-    def __call__(self, pct): return self.base(pct) * self.ctl.scale
+    def __call__(self, pct): return self.ctl._scaled(self.base(pct))
 
 def _as_array(v): return np.atleast_1d(np.asarray(v.cpu() if isinstance(v, torch.Tensor) else v, dtype=np.float64))
 
-def _schedule_profile(base, n_iter):
-    "Per-batch lrs of `base` (groups x batches), its peak per group, the last group's |log10| step into each batch, and the largest such step in the working range"
-    lrs = np.stack([_as_array(base(i/n_iter)) for i in range(n_iter+1)], axis=1)
-    peak = lrs[:, int(np.argmax(lrs[-1]))]
-    last = lrs[-1]
-    steps = np.r_[0., np.abs(np.diff(np.log10(np.maximum(last, 1e-300))))]
+def _schedule_profile(
+    base,        # the lr schedule: pct in [0, 1] -> lr per group
+    n_iter,      # training batches of the fit
+    n_pts=100,   # samples of `base` (at most one per batch)
+):
+    "The peak of `base` per group, and the largest per-batch |log10| step of its last group within the working range"
+    k = max(1, min(n_iter, n_pts))
+    lrs = np.stack([_as_array(base(i/k)) for i in range(k+1)], axis=1)
+    peak, last = lrs[:, int(np.argmax(lrs[-1]))], lrs[-1]
+    steps = np.abs(np.diff(np.log10(np.maximum(last, 1e-300)))) * k / n_iter # mean step per batch over each interval
     work = (last[:-1] >= peak[-1]/30) & (last[1:] >= peak[-1]/30)
-    max_step = float(steps[1:][work].max()) if work.any() and steps[1:][work].max() > 0 else 0.05
-    return lrs, peak, steps, max_step
+    max_step = float(steps[work].max()) if work.any() and steps[work].max() > 0 else 0.05
+    return peak, max_step
 
 # %% ../nbs/02_callback.ipynb #42d05578
 class AutoLR(Callback):
@@ -110,7 +114,7 @@ def before_fit(self:AutoLR):
     if saved is not None: # resuming: go on from the saved scale, and replay the saved RNG states at `start_epoch`
         self.load_state_dict(saved); del self.learn.auto_lr_saved
         self.replay = _replay_at(saved.get('replay'), self.start_epoch)
-    else: self.n_fit += 1; self.scale = self.target = 1.
+    else: self.n_fit += 1; self.scale = self.target = 1.; self.prev = None
     self.n_iter = len(self.dls.train) * self.n_epoch
     self.sched = first(cb for cb in self.learn.cbs if isinstance(cb, ParamScheduler) and 'lr' in cb.scheds)
     if self.sched is not None:
@@ -119,7 +123,8 @@ def before_fit(self:AutoLR):
     else:
         lrs = np.array([h['lr'] for h in self.opt.hypers])
         self.base = lambda pct: lrs
-    self.static_lrs, self.peak, self.shape_steps, self.speed = _schedule_profile(self.base, self.n_iter)
+    self.peak, self.speed = _schedule_profile(self.base, self.n_iter)
+    self.distributed = is_distributed()
     start = self.check_start and not self.found_start and not self.start_epoch
     self.found_start = False
     self.test_epochs, self.num_it = plan_tests(self.n_epoch, _steps_per_epoch(self.learn), self.budget, self.every, self.min_it, self.max_it, start)
@@ -139,26 +144,35 @@ def _replay_at(replay, epoch):
 def _lr_max_now(self:AutoLR): return float(self.peak[-1] * self.scale)
 
 @patch
+def _scaled(self:AutoLR, b):
+    "This batch's lrs `b` times the scale, moved toward its target no faster than the schedule itself moves; records both"
+    lr = float(b[-1]) if getattr(b, 'ndim', 0) else float(b)
+    last = max(lr, 1e-300)
+    step = 0. if self.prev is None else abs(math.log10(last) - math.log10(self.prev)) # the schedule's own step into this batch
+    self.prev = last
+    if self.scale != self.target:
+        room = max(0., self.speed - step)
+        gap = math.log10(self.target) - math.log10(self.scale)
+        self.scale *= 10**min(max(gap, -room), room)
+    self.static.append(lr); self.applied.append(lr*self.scale)
+    return b*self.scale
+
+@patch
 def before_batch(self:AutoLR):
-    "Move the scale toward its target, never faster than the schedule itself moves"
-    if not self.training: return
-    i = min(int(round(self.pct_train * self.n_iter)), self.n_iter)
-    room = max(0., self.speed - self.shape_steps[i]) # what the schedule's own step into this batch leaves
-    gap = math.log10(self.target) - math.log10(self.scale)
-    self.scale *= 10**float(np.clip(gap, -room, room))
-    if self.sched is None: self.opt.set_hyper('lr', list(self.base(self.pct_train) * self.scale))
+    "Without a `ParamScheduler`, set this batch's scaled lr (with one, its wrapped schedule does)"
+    if self.sched is None and self.learn.training: self.learn.opt.set_hyper('lr', list(self._scaled(self.base(self.learn.pct_train))))
+
+def _finite(t):
+    "True if every value of `t` is finite; a scalar loss is read directly (one value, no tensor operation)"
+    try: return math.isfinite(t.item())
+    except (RuntimeError, ValueError): return bool(torch.isfinite(t).all())
 
 @patch
 def before_step(self:AutoLR):
     "A non-finite training loss: skip this step (its gradients would write NaN into the weights) and back off"
-    if not all_ranks(bool(torch.isfinite(self.learn.loss).all())): self.back_off(); raise CancelStepException()
-
-@patch
-def after_batch(self:AutoLR):
-    "Record the applied lr"
-    if not self.training: return
-    i = int(round(self.pct_train*self.n_iter)) - 1 # this batch (TrainEvalCallback has already counted it); from pct_train so a resumed fit indexes alike
-    self.applied.append(self.opt.hypers[-1]['lr']); self.static.append(float(self.static_lrs[-1, min(max(i, 0), self.n_iter)]))
+    ok = _finite(self.learn.loss)
+    if self.distributed: ok = all_ranks(ok)
+    if not ok: self.back_off(); raise CancelStepException()
 
 @patch
 def back_off(self:AutoLR):
@@ -282,7 +296,7 @@ def state_dict(self:AutoLR):
     return _plain(dict(settings={k: getattr(self, k) for k in _SETTINGS}, scale=self.scale, target=getattr(self, 'target', self.scale),
                        peak=getattr(self, 'peak', None), n_fit=self.n_fit, rows=self.rows,
                        curves=[dict(epoch=e, curve=_curve_data(c), suggestion=sg._asdict()) for e,c,sg in self.curves],
-                       applied=self.applied, static=self.static))
+                       applied=self.applied, static=self.static, prev=getattr(self, 'prev', None)))
 
 @patch
 def load_state_dict(self:AutoLR, sd):
@@ -292,8 +306,9 @@ def load_state_dict(self:AutoLR, sd):
     curves = [(c['epoch'], _data_curve(c['curve']), _data_suggestion(c['suggestion'])) for c in sd['curves']]
     scale, target, n_fit = float(sd['scale']), float(sd['target']), int(sd['n_fit'])
     rows, applied, static = [dict(r) for r in sd['rows']], [float(v) for v in sd['applied']], [float(v) for v in sd['static']]
+    prev = None if sd.get('prev') is None else float(sd['prev'])
     for k in _SETTINGS: setattr(self, k, st[k])
-    self.scale, self.target, self.n_fit, self.rows, self.curves, self.applied, self.static = scale, target, n_fit, rows, curves, applied, static
+    self.scale, self.target, self.n_fit, self.rows, self.curves, self.applied, self.static, self.prev = scale, target, n_fit, rows, curves, applied, static, prev
 
 @patch
 def replay_state(self:AutoLR,

@@ -1,0 +1,57 @@
+"""What the controller costs in time, side by side with fastai's own workflow, interleaved and repeated.
+
+- between-epoch tests: `fit_one_cycle(3, 1e-2, cbs=AutoLR())` / `fit_one_cycle(3, 1e-2)` (target: <= 1 + budget + 0.01)
+- per-batch cost alone: `AutoLR(every=10**6, check_start=False)` (no test at all) / plain
+- one call: `fit_auto_cycle(3)` / `lr_find()` + `fit_one_cycle(3, valley)` (target: <= 1.00)
+on a 20 -> 64 -> 2 MLP with 200 batches of 16 per epoch (the issue's case), one thread. Each repeat runs every
+variant once, in rotating order; the ratios are of the medians.
+
+    python bench/overhead.py [--reps 5]
+"""
+import argparse, statistics, time, warnings
+import torch
+from torch import nn
+from fastai.basics import *
+from fastai.callback.schedule import *
+from fastlr_auto.all import *
+from fastlr_auto.test_utils import TensorPairs
+
+def mlp_learner(seed=0, n_batches=200, bs=16):
+    "A 20 -> 64 -> 2 MLP on a synthetic separable task, `n_batches` training batches per epoch"
+    set_seed(seed, reproducible=True)
+    n = n_batches*bs
+    x = torch.randn(n + 512, 20); y = (x[:, :5].sum(1) > 0).long()
+    dls = DataLoaders(DataLoader(TensorPairs(x[:n], y[:n]), bs=bs, shuffle=True, drop_last=True),
+                      DataLoader(TensorPairs(x[n:], y[n:]), bs=256))
+    return Learner(dls, nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 2)), loss_func=CrossEntropyLossFlat(), metrics=accuracy)
+
+VARIANTS = {
+    'plain':      lambda l: l.fit_one_cycle(3, 1e-2),
+    'AutoLR()':   lambda l: l.fit_one_cycle(3, 1e-2, cbs=AutoLR()),
+    'no tests':   lambda l: l.fit_one_cycle(3, 1e-2, cbs=AutoLR(every=10**6, check_start=False)),
+    'fastai':     lambda l: l.fit_one_cycle(3, l.lr_find(show_plot=False).valley),
+    'auto_cycle': lambda l: l.fit_auto_cycle(3),
+}
+
+def timed(name, seed):
+    l = mlp_learner(seed)
+    t0 = time.perf_counter()
+    with l.no_bar(), l.no_logging(): VARIANTS[name](l)
+    return time.perf_counter() - t0, l
+
+if __name__ == '__main__':
+    p = argparse.ArgumentParser(); p.add_argument('--reps', type=int, default=5); a = p.parse_args()
+    warnings.simplefilter('ignore'); torch.set_num_threads(1)
+    names, t = list(VARIANTS), {k: [] for k in VARIANTS}
+    timed('plain', 0) # warm-up, discarded
+    for r in range(a.reps):
+        for k in names[r % len(names):] + names[:r % len(names)]: t[k].append(timed(k, r)[0])
+    m = {k: statistics.median(v) for k,v in t.items()}
+    _, l = timed('AutoLR()', 0)
+    h = l.auto_lr.history
+    print(f'MLP 20-64-2, 200 batches/epoch, 3 epochs, {a.reps} interleaved repeats (median seconds; spread = max/min over repeats)')
+    for k in names: print(f'  {k:12} {m[k]:7.3f} s   spread {max(t[k])/min(t[k]):.2f}')
+    print(f"tests of AutoLR(): {len(h)}, steps {list(h.num_it)} of {3*len(l.dls.train)} training steps")
+    print(f"between-epoch tests   AutoLR() / plain          {m['AutoLR()']/m['plain']:.3f}   (target <= {1+0.05+0.01:.2f})")
+    print(f"per-batch cost        no tests / plain          {m['no tests']/m['plain']:.3f}")
+    print(f"one call              fit_auto_cycle / fastai   {m['auto_cycle']/m['fastai']:.3f}   (target <= 1.00)")
