@@ -9,8 +9,9 @@ Three fine-tuning tasks, each a body pretrained inside the bench (fixed seed, no
                  knows (3 groups: two body halves and the head, as fastai's resnet split; 22 batches/epoch)
 
 Every run: 1 frozen epoch, then 3 unfrozen (fastai's `fine_tune(3)` shape). 3 seeds.
-- oracle: the frozen epoch at a fixed lr (1e-2), then `fit_one_cycle(3, slice(lr/ratio, lr), pct_start=0.3, div=5)`
-  over a grid of head lr (4 values, half a decade apart) x ratio (1, 3, 10, 100); the best cell by mean accuracy.
+- oracle: the frozen epoch at the head lr (`fit_one_cycle(1, lr, pct_start=0.99)`, fastai's frozen phase), then
+  `fit_one_cycle(3, slice(lr/ratio, lr), pct_start=0.3, div=5)` (a fresh optimizer) over a grid of head lr (5 values,
+  half a decade apart, 3e-3 to 3e-1) x ratio (1, 3, 10, 100); the best cell by mean accuracy.
 - fastai:   `lr_find()` (on the frozen learner) -> valley -> `fine_tune(3, valley)`  (lr_mult 100)
 - auto100:  `fine_tune_auto(3, lr_mult=100)`
 - auto:     `fine_tune_auto(3)`  (lr_mult measured)
@@ -18,7 +19,9 @@ Scores are final validation accuracy (and loss) as a ratio to the oracle's best 
 Then the cost line on the `vision` task: wall time of `fine_tune_auto(3)` over `lr_find()` + `fine_tune(3)`,
 3 interleaved repeats, median of each.
 
-    python bench/group_ratio.py     # about 6 minutes on two otherwise idle CPU cores
+    BENCH_THREADS=1 python bench/group_ratio.py   # about 15 minutes on two CPU cores shared with three other jobs
+
+On a loaded machine torch's two OpenMP threads spin-wait: one thread (BENCH_THREADS=1) ran it 5x faster there.
 """
 import functools, os, sys, time, glob
 from pathlib import Path
@@ -34,9 +37,9 @@ from fastlr_auto.all import *
 from fastlr_auto.test_utils import TensorPairs, digits_dls
 
 SEEDS = (0, 1, 2)
-HEAD_LRS = (3e-3, 1e-2, 3e-2, 1e-1)
+HEAD_LRS = (3e-3, 1e-2, 3e-2, 1e-1, 3e-1)
 RATIOS = (1, 3, 10, 100)
-EPOCHS, FROZEN_LR = 3, 1e-2
+EPOCHS = 3
 
 # --- byte LSTM: Python source -> English ------------------------------------------------------------------
 SEQ = 32
@@ -113,17 +116,18 @@ TASKS = {'digits_cnn': digits_finetune_learner, 'text_lstm': text_lstm_ft, 'visi
 def result(learn): return tuple(float(v) for v in learn.recorder.values[-1][1:3]) # (valid loss, accuracy)
 
 def oracle_cells(make, seed):
-    "Valid (loss, accuracy) of every grid cell for one seed, from one shared frozen epoch"
-    learn = make(seed); learn.freeze()
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(1, FROZEN_LR, pct_start=0.99)
-    sd = {k: v.clone() for k,v in learn.model.state_dict().items()}
+    "Valid (loss, accuracy) of every grid cell for one seed; the frozen epoch at the cell's head lr, shared by its ratios"
     out = np.zeros((len(HEAD_LRS), len(RATIOS), 2))
     for i, lr in enumerate(HEAD_LRS):
+        learn = make(seed); learn.freeze()
+        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(1, lr, pct_start=0.99)
+        sd = {k: v.clone() for k,v in learn.model.state_dict().items()}
         for j, r in enumerate(RATIOS):
             learn = make(seed); learn.model.load_state_dict(sd); learn.unfreeze()
             set_seed(seed + 100, reproducible=True)
             with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(EPOCHS, slice(lr/r, lr) if r > 1 else lr, pct_start=0.3, div=5.)
             vl, va = result(learn); out[i, j] = (vl if np.isfinite(vl) else 1e9), va
+    print(f'  oracle seed {seed} done', flush=True)
     return out
 
 def fastai_ft(learn):
@@ -158,6 +162,7 @@ def run_task(name, make):
         res = []
         for s in SEEDS:
             learn = make(s); info = f(learn); res.append((*result(learn), info['lr'], info['mult']))
+        print(f'  {m} done', flush=True)
         rows[m] = np.array(res)
     print(f'{"method":9}{"acc/best":>10}{"±seed":>8}{"loss best/x":>13}{"head lr (seeds)":>32}{"ratio (seeds)":>24}')
     for m, a in rows.items():
@@ -180,6 +185,7 @@ def cost(make, reps=3):
 
 if __name__ == '__main__':
     quiet()
+    if os.environ.get('BENCH_THREADS'): torch.set_num_threads(int(os.environ['BENCH_THREADS'])) # a shared, loaded machine: 1 thread avoids OpenMP spin-waits
     t0 = time.time()
     only = sys.argv[1:] or list(TASKS)
     for name in only: run_task(name, TASKS[name])

@@ -182,11 +182,14 @@ def fine_tune_auto(self:Learner,
         ctl.record_start(sg._replace(reason=f'unfrozen, {why}: {sg.reason}{_short(len(crv), steps)}'), crv, mults*sg.lr)
         head, mult = sg.lr, ifnone(lr_mult, 1.)
     else:
+        first = None
         if ref is None: # no frozen phase: the head's lr from a full test of the head alone
             crv = self.range_test(*init_lrs, num_it=init_num_it, lr_ratios=[still]*(n-1) + [1.])
-            ref = rank0_suggestion(crv).lr
+            first = rank0_suggestion(crv), crv
+            ref = first[0].lr
         head, mult, (sg_h, crv_h), (sg_b, crv_b) = _measure_lr_mult(self, ref, test_num_it, head_span, body_span, still, max_mult)
         mults = _group_mults(mult, n)
+        if first: ctl.record_start(first[0]._replace(reason=f'no frozen phase, head alone (body at {still:g}x): {first[0].reason}{_short(len(first[1]), steps)}'), first[1], mults*head)
         ctl.record_start(sg_h._replace(reason=f'unfrozen, head alone (body at {still:g}x): {sg_h.reason}{_short(len(crv_h), steps)}'), crv_h, mults*head)
         ctl.record_start(sg_b._replace(reason=f'unfrozen, body alone (head at {still:g}x): {sg_b.reason}; lr_mult = head {head:.2e} / body {sg_b.lr:.2e}'
                                               f' = {head/sg_b.lr:.3g}{" -> "+format(mult, ".3g") if not math.isclose(mult, head/sg_b.lr) else ""}, spread over {n} groups as fastai\'s even_mults{_short(len(crv_b), steps)}'), crv_b, mults*head)
