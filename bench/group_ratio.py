@@ -15,7 +15,8 @@ Every run: 1 frozen epoch, then 3 unfrozen (fastai's `fine_tune(3)` shape). 3 se
 - fastai:   `lr_find()` (on the frozen learner) -> valley -> `fine_tune(3, valley)`  (lr_mult 100)
 - auto100:  `fine_tune_auto(3, lr_mult=100)`
 - auto:     `fine_tune_auto(3)`  (lr_mult measured)
-Scores are final validation accuracy (and loss) as a ratio to the oracle's best cell: acc/best_acc, best_loss/loss.
+Scores are final validation accuracy (and loss) as a ratio to the oracle's best cell: acc/best_acc, best_loss/loss;
+then the ratio alone: the grid's accuracy at the best head lr and the ratio found (interpolated), over the best.
 Then the cost line on the `vision` task: wall time of `fine_tune_auto(3)` over `lr_find()` + `fine_tune(3)`,
 3 interleaved repeats, median of each.
 
@@ -169,6 +170,9 @@ def run_task(name, make):
         sc = a[:, 1]/best_acc
         print(f'{m:9}{sc.mean():10.4f}{sc.std(ddof=1)/np.sqrt(len(sc)):8.4f}{best_loss/a[:, 0].mean():13.4f}'
               f'{" ".join(f"{v:.1e}" for v in a[:, 2]):>32}{" ".join(f"{v:.3g}" for v in a[:, 3]):>24}')
+    at = lambda r: float(np.interp(np.log10(np.clip(r, RATIOS[0], RATIOS[-1])), np.log10(RATIOS), mean[bi, :, 1]))
+    print(f'the ratio alone, scored on the grid row of the best head lr ({HEAD_LRS[bi]:g}; interpolated in log ratio):'
+          f' found {np.mean([at(r) for r in rows["auto"][:, 3]])/best_acc:.4f}, 100 fixed {at(100)/best_acc:.4f}')
     print(f'[{name}: {time.time()-t0:.0f}s]', flush=True)
     return rows
 
