@@ -20,7 +20,7 @@ then the ratio alone: the grid's accuracy at the best head lr and the ratio foun
 Then the cost line on the `vision` task: wall time of `fine_tune_auto(3)` over `lr_find()` + `fine_tune(3)`,
 3 interleaved repeats, median of each.
 
-    BENCH_THREADS=1 python bench/group_ratio.py   # about 15 minutes on two CPU cores shared with three other jobs
+    BENCH_THREADS=1 python bench/group_ratio.py   # 6 to 15 minutes on two CPU cores shared with other jobs (376 s, 899 s)
 
 On a loaded machine torch's two OpenMP threads spin-wait: one thread (BENCH_THREADS=1) ran it 5x faster there.
 """
