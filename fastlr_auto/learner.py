@@ -117,30 +117,101 @@ def load(self:Learner,
 Learner.save.fastai_original, Learner.load.fastai_original = _fastai_save, _fastai_load
 
 # %% ../nbs/03_learner.ipynb #0fb6901f
+def _check_span(name, v):
+    if not (isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x < 20 for x in v) and sum(v) > 0):
+        raise ValueError(f'{name} must be a pair of decades (below, above) the reference lr, like (1.5, 1.5), got {v!r}')
+
+def _check_fine_tune_args(lr_mult, test_num_it, init_lrs, head_span, body_span, still, max_mult):
+    "Raise on `fine_tune_auto`'s own arguments, naming the bad one, before any state changes"
+    if lr_mult is not None: _check_num('lr_mult', lr_mult, 1, 1e12, lo_ok=True)
+    _check_num('test_num_it', test_num_it, 6, 10**6, lo_ok=True, kind=(int,))
+    if not (isinstance(init_lrs, tuple) and len(init_lrs) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0 for x in init_lrs) and init_lrs[0] < init_lrs[1]):
+        raise ValueError(f'init_lrs must be a pair (start_lr, end_lr) with 0 < start_lr < end_lr, got {init_lrs!r}')
+    _check_span('head_span', head_span); _check_span('body_span', body_span)
+    _check_num('still', still, 0, 1, hi_ok=False); _check_num('max_mult', max_mult, 1, 1e12, lo_ok=True)
+
+def _group_mults(lr_mult, n):
+    "Each of `n` groups' lr as a multiple of the last group's: fastai's `even_mults(1/lr_mult, 1, n)` (1 for one group)"
+    return np.atleast_1d(np.array(even_mults(1/lr_mult, 1, n), dtype=np.float64)) if n > 1 else np.ones(1)
+
+def _short(num_it, steps):
+    "What the history says when an epoch is shorter than a test"
+    return f' [an epoch ({steps} steps) is shorter than this {num_it}-step test]' if steps < num_it else ''
+
+def _scaled(crv, f):
+    "`crv` with its lrs multiplied by `f` (a one-group test read as the moving group's lr)"
+    return core.LRCurve(crv.lrs*f, crv.losses, crv.smoothed, crv.num_it, crv.stopped_early, crv.secs)
+
+def _measure_lr_mult(self:Learner,
+    ref_lr,            # the head's lr the windows are centred on (the frozen phase's answer)
+    num_it=12,         # steps of each of the two tests
+    head_span=(1.5, 1.5), # the head's test sweeps from ref_lr / 10**head_span[0] to ref_lr * 10**head_span[1]
+    body_span=(2.5, 1.), # the body's test sweeps from ref_lr / 10**body_span[0] to ref_lr * 10**body_span[1]
+    still=1e-3,        # lr of the groups held still in a one-group test, relative to the moving group's
+    max_mult=1e3,      # the largest lr_mult it returns
+):
+    "Two short range tests, the head moving alone then the body: `(head_lr, lr_mult, (head_sg, head_crv), (body_sg, body_crv))`"
+    n = len(self.opt.param_lists)
+    crv_h = self.range_test(ref_lr/10**head_span[0], ref_lr*10**head_span[1], num_it=num_it, lr_ratios=[still]*(n-1) + [1.])
+    sg_h = rank0_suggestion(crv_h, keep_lr=ref_lr)
+    crv_b = self.range_test(still*ref_lr/10**body_span[0], still*ref_lr*10**body_span[1], num_it=num_it, lr_ratios=[1.]*(n-1) + [still])
+    crv_b = _scaled(crv_b, 1/still) # the body's lrs
+    sg_b = rank0_suggestion(crv_b, keep_lr=sg_h.lr)
+    return sg_h.lr, float(np.clip(sg_h.lr/sg_b.lr, 1., max_mult)), (sg_h, crv_h), (sg_b, crv_b)
+
 @patch
 @delegates(Learner.fit_one_cycle, but=['lr_max', 'pct_start', 'div'])
 def fine_tune_auto(self:Learner,
     epochs,              # epochs of the unfrozen phase
     freeze_epochs=1,     # epochs with the body frozen (0 skips the phase)
-    lr_mult=100,         # the first group's lr is the last group's divided by this
+    lr_mult=None,        # the first group's lr is the last group's divided by this; None measures it
     pct_start=0.3,       # warm-up share of the unfrozen phase (fastai's `fine_tune` default)
     div=5.0,             # initial lr divisor of the unfrozen phase (fastai's `fine_tune` default)
     auto=None,           # the `AutoLR` controller for both phases; None makes a default one
-    init_num_it=100,     # steps of each phase's initial range test
+    init_num_it=60,      # steps of the first range test (the frozen phase's, or the unfrozen head's when `freeze_epochs=0`)
+    init_lrs=(1e-5, 10.),# its window (start_lr, end_lr)
+    test_num_it=12,      # steps of each unfrozen-phase test, centred on the frozen phase's answer
+    head_span=(1.5, 1.5),# the unfrozen head's test window, in decades below and above that answer
+    body_span=(2.5, 1.), # the body's test window, the same way
+    still=1e-3,          # lr of the groups held still in a one-group test, relative to the moving group
+    max_mult=1e3,        # the largest measured lr_mult
     **kwargs,            # fit_one_cycle's other arguments (wd, moms, cbs, ...)
 ):
-    "fastai's `fine_tune` with both phases' learning rates found by range tests and adjusted by `AutoLR`"
+    "fastai's `fine_tune` with both phases' learning rates, and the ratio between the groups, found by range tests and adjusted by `AutoLR`"
     _check_epochs(epochs, 'epochs'); _check_epochs(freeze_epochs, 'freeze_epochs', lo=0)
-    _check_num('lr_mult', lr_mult, 1, 1e12, lo_ok=True); _check_fit_args(init_num_it, dict(kwargs, pct_start=pct_start, div=div))
+    _check_fine_tune_args(lr_mult, test_num_it, init_lrs, head_span, body_span, still, max_mult)
+    _check_fit_args(init_num_it, dict(kwargs, pct_start=pct_start, div=div))
     if auto is not None and not isinstance(auto, AutoLR): raise TypeError(f'auto must be an AutoLR callback or None, got {type(auto).__name__}')
-    ctl = ifnone(auto, AutoLR())
+    ctl, steps = ifnone(auto, AutoLR()), len(self.dls.train)
+    ref = None
     if freeze_epochs:
         self.freeze()
-        self.fit_auto_cycle(freeze_epochs, None, pct_start=0.99, auto=ctl, init_num_it=init_num_it, **kwargs)
+        crv = self.range_test(*init_lrs, num_it=init_num_it)
+        sg = rank0_suggestion(crv)
+        ctl.record_start(sg._replace(reason=f'frozen body, head alone: {sg.reason}{_short(len(crv), steps)}'), crv, np.full(len(self.opt.param_lists), sg.lr))
+        self.fit_auto_cycle(freeze_epochs, sg.lr, pct_start=0.99, auto=ctl, **kwargs)
+        ref = float(ctl.history[f'lr_max_{len(self.opt.param_lists)-1}'].iloc[-1]) # the head's lr where the frozen phase left it
     self.unfreeze()
     if self.opt is None: self.create_opt()
-    ratios = np.atleast_1d(np.array(even_mults(1/lr_mult, 1, len(self.opt.param_lists)), dtype=np.float64)) # one group: even_mults gives a scalar
-    crv = self.range_test(num_it=init_num_it, lr_ratios=ratios)
-    sg = rank0_suggestion(crv)
-    ctl.record_start(sg, crv, ratios*sg.lr)
-    self.fit_auto_cycle(epochs, slice(sg.lr/lr_mult, sg.lr) if len(ratios) > 1 else sg.lr, pct_start=pct_start, div=div, auto=ctl, **kwargs)
+    n = len(self.opt.param_lists)
+    if n == 1 or lr_mult is not None:
+        mults = _group_mults(ifnone(lr_mult, 1.), n)
+        lo, hi = (ref/10**head_span[0], ref*10**head_span[1]) if ref is not None else init_lrs
+        crv = self.range_test(lo, hi, num_it=test_num_it if ref is not None else init_num_it, lr_ratios=mults)
+        sg = rank0_suggestion(crv, keep_lr=ref)
+        why = f'lr_mult {lr_mult:g} fixed' if lr_mult is not None and n > 1 else 'one group'
+        ctl.record_start(sg._replace(reason=f'unfrozen, {why}: {sg.reason}{_short(len(crv), steps)}'), crv, mults*sg.lr)
+        head, mult = sg.lr, ifnone(lr_mult, 1.)
+    else:
+        first = None
+        if ref is None: # no frozen phase: the head's lr from a full test of the head alone
+            crv = self.range_test(*init_lrs, num_it=init_num_it, lr_ratios=[still]*(n-1) + [1.])
+            first = rank0_suggestion(crv), crv
+            ref = first[0].lr
+        head, mult, (sg_h, crv_h), (sg_b, crv_b) = _measure_lr_mult(self, ref, test_num_it, head_span, body_span, still, max_mult)
+        mults = _group_mults(mult, n)
+        if first: ctl.record_start(first[0]._replace(reason=f'no frozen phase, head alone (body at {still:g}x): {first[0].reason}{_short(len(first[1]), steps)}'), first[1], mults*head)
+        ctl.record_start(sg_h._replace(reason=f'unfrozen, head alone (body at {still:g}x): {sg_h.reason}{_short(len(crv_h), steps)}'), crv_h, mults*head)
+        ctl.record_start(sg_b._replace(reason=f'unfrozen, body alone (head at {still:g}x): {sg_b.reason}; lr_mult = head {head:.2e} / body {sg_b.lr:.2e}'
+                                              f' = {head/sg_b.lr:.3g}{" -> "+format(mult, ".3g") if not math.isclose(mult, head/sg_b.lr) else ""}, spread over {n} groups as fastai\'s even_mults{_short(len(crv_b), steps)}'), crv_b, mults*head)
+    self.fit_auto_cycle(epochs, slice(head/mult, head) if n > 1 and mult > 1 else head, pct_start=pct_start, div=div, auto=ctl, **kwargs)
