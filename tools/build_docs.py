@@ -6,7 +6,7 @@
    their outputs and plots, into `_build/nbs/`;
 2. process them with nbdev's own docs processors (`nbdev.serve.proc_nbs`: front matter, `show_doc` for exported
    names, links between pages, directives) into `_proc/`;
-3. render each page with nbconvert's HTML exporter (the `lab` template, images embedded), honouring the Quarto
+3. render each page with nbconvert's HTML exporter (the `lab` template, images embedded, no execution prompts), honouring the Quarto
    cell options nbdev leaves (`echo`, `output`, `include`), with a sidebar to every page and an API reference
    page built from nbdev's symbol index (`fastlr_auto/_modidx.py`).
 
@@ -101,7 +101,8 @@ def render(nb, meta, pages, fname):
             for k in ('text/markdown', 'text/html'):
                 if k in o.get('data', {}): o['data'][k] = _local_links(o['data'][k])
     cfg = Config({'TagRemovePreprocessor': {'enabled': True, 'remove_input_tags': {'hide-input'}}})
-    ex = HTMLExporter(config=cfg, template_name='lab', embed_images=True, mathjax_url='', require_js_url='', exclude_anchor_links=True)
+    ex = HTMLExporter(config=cfg, template_name='lab', embed_images=True, mathjax_url='', require_js_url='', exclude_anchor_links=True,
+                      exclude_input_prompt=True, exclude_output_prompt=True) # no `In [2]:` prompts, as on nbdev's sites
     body, _ = ex.from_notebook_node(nb)
     body = re.sub(r'<script[^>]+src="https?://[^"]*"[^>]*>\s*</script>', '', body) # no network: nothing from a CDN
     body = re.sub(r'<script[^>]*>\s*</script>', '', body)
