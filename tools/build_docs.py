@@ -11,7 +11,7 @@
    page built from nbdev's symbol index (`fastlr_auto/_modidx.py`).
 
 `nbdev-docs` stays configured for machines with Quarto; this builds the same pages with a maintained renderer."""
-import argparse, html, importlib, re, shutil, time
+import argparse, html, importlib, os, re, shutil, time
 from pathlib import Path
 import nbformat, yaml
 from nbclient import NotebookClient
@@ -24,6 +24,7 @@ SITE = 'https://fastlr-auto.github.io/fastlr_auto/' # nbdev's doc_host + doc_bas
 
 def execute(src, timeout=900):
     "Run notebook `src` in its own folder; write it with its outputs under `_build/nbs`"
+    os.environ['MPLBACKEND'] = 'module://matplotlib_inline.backend_inline' # the kernel's plots are page images, even when the caller runs with Agg
     nb = nbformat.read(src, as_version=4)
     NotebookClient(nb, timeout=timeout, kernel_name='python3', record_timing=False, resources={'metadata': {'path': str(src.parent)}}).execute()
     dst = BUILD/'nbs'/src.name
