@@ -19,7 +19,7 @@ from .suggest import LRSuggestion, _check_num
 from .distributed import all_ranks, broadcast_obj, is_distributed, is_rank0
 
 # %% auto #0
-__all__ = ['plan_tests', 'AutoLR', 'rank0_suggestion']
+__all__ = ['plan_tests', 'AutoLR', 'rank0_suggestion', 'tb_writer', 'log_decision']
 
 # %% ../nbs/02_callback.ipynb #c156e116
 def _steps_per_epoch(learn):
@@ -271,6 +271,43 @@ def plot(self:AutoLR,
     a1.set_yscale('log'); a1.set_xlabel('batch'); a1.set_ylabel('lr (last group)'); a1.set_title('learning rate'); a1.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/02_callback.ipynb #5c0de7a1
+import sys
+
+def tb_writer(learn):
+    "The `SummaryWriter` of fastai's `TensorBoardCallback` on `learn` while it writes, else None"
+    tb = sys.modules.get('fastai.callback.tensorboard') # only present when the user imported it: tensorboard stays optional
+    cb = None if tb is None else first(c for c in learn.cbs if isinstance(c, tb.TensorBoardCallback))
+    return getattr(cb, 'writer', None) if cb is not None and getattr(cb, 'run', False) else None
+
+def log_decision(
+    writer, # a `SummaryWriter`
+    row,    # the decision's row of `AutoLR.history` (a dict)
+    crv,    # its `LRCurve` (None: no test, e.g. a back-off)
+    sg,     # its `LRSuggestion`
+    step,   # the global step to log it at
+):
+    "Write one decision: suggestion, confidence, reason, and the test's curve with its chosen point as a figure"
+    writer.add_scalar('auto_lr/suggested', float(row['suggested']), step)
+    writer.add_scalar('auto_lr/confidence', float(row['confidence']), step)
+    writer.add_text('auto_lr/reason', f"fit {row['fit']}, epoch {row['epoch']}: {row['reason']}", step)
+    if crv is None or len(crv) < 2: return
+    fig, ax = plt.subplots(1, 1, figsize=(5, 3.5))
+    crv.plot(ax=ax, suggestion=sg)
+    ax.set_title(f"range test, fit {row['fit']} epoch {row['epoch']}: suggested {sg.lr:.3g}, confidence {sg.confidence:.2f}", fontsize=8)
+    writer.add_figure('auto_lr/range_test', fig, step) # closes the figure
+
+@patch
+def after_step(self:AutoLR):
+    "With fastai's `TensorBoardCallback`: the decisions not yet logged, and every group's applied `lr_max` at this step"
+    w = tb_writer(self.learn)
+    if w is None: return
+    step = self.train_iter + 1 # the step TensorBoardCallback gives this batch (TrainEvalCallback counts it in after_batch)
+    n = getattr(self, 'n_logged', 0)
+    for row, (_, crv, sg) in zip(self.rows[n:], self.curves[n:]): log_decision(w, row, crv, sg, step)
+    self.n_logged = len(self.rows)
+    for i, v in enumerate(np.atleast_1d(self.peak * self.scale)): w.add_scalar(f'auto_lr/lr_max_{i}', float(v), step)
 
 # %% ../nbs/02_callback.ipynb #e624b06a
 _SETTINGS = ('budget', 'every', 'span', 'start_span', 'start_damping', 'start_max_step', 'min_it', 'max_it', 'damping', 'max_step', 'show_col', 'check_start')

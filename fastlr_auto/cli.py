@@ -10,7 +10,7 @@ import argparse, os, sys, time, warnings
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['demo', 'main']
+__all__ = ['demo', 'LineWriter', 'main']
 
 # %% ../nbs/09_cli.ipynb #1119a53d
 def _positive_int(s):
@@ -71,16 +71,47 @@ def demo(epochs=4, seed=42, out=Path('fastlr_auto_demo')):
     print(f'\nsaved {out/"auto_lr.png"} (range tests with chosen points, applied lr) and {out/"history.csv"}')
     return learn
 
+# %% ../nbs/09_cli.ipynb #a3c1f0d2
+import re
+
+class LineWriter:
+    "A text stream that writes only whole lines to `stream`, dropping progress-bar frames (text after a carriage return)"
+    def __init__(self, stream): self.stream, self.pending, self.frame, self.after_cr = stream, '', False, False
+    def write(self, s):
+        for part in re.split(r'(\r|\n)', s):
+            if part == '\r': self.pending, self.frame, self.after_cr = '', False, True
+            elif part == '\n':
+                if not self.frame: self.stream.write(self.pending.rstrip() + '\n') # a bar's last frame ended by a newline is dropped too
+                self.pending, self.frame, self.after_cr = '', False, False
+            elif part:
+                if self.after_cr: self.pending, self.frame = part, True # a bar frame: kept only until something replaces it
+                elif self.frame: self.pending, self.frame = part, False # text printed after a bar stopped mid-line: a new line
+                else: self.pending += part
+                self.after_cr = False
+        self.after_cr = False # a frame is written in one call: '\r' + text; a write ending in '\r' (a bar clearing its line) starts none
+        return len(s)
+    def flush(self): self.stream.flush()
+    def close(self):
+        "Write what is left of the last line (unless it is a bar frame) and flush"
+        if self.pending.strip() and not self.frame: self.stream.write(self.pending.rstrip() + '\n')
+        self.pending, self.frame = '', False; self.flush()
+    def isatty(self): return False
+    def __getattr__(self, k): return getattr(self.stream, k) # encoding, fileno, ...
+
 # %% ../nbs/09_cli.ipynb #65dd8dd9
 def main(argv=None):
     "Entry point of the `fastlr-auto` command"
     p = _parser()
     args = p.parse_args(argv)
     if args.cmd is None: p.print_help(); return 0
+    out = sys.stdout
+    if not out.isatty(): sys.stdout = LineWriter(out) # a pipe or a log: whole lines, no bar frames
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             demo(args.epochs, args.seed, args.out)
     except OSError as e:
         print(f'fastlr-auto: error: cannot write to --out {args.out}: {e.strerror or e}', file=sys.stderr); return 2
+    finally:
+        if sys.stdout is not out: sys.stdout.close(); sys.stdout = out
     return 0

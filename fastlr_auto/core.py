@@ -23,10 +23,13 @@ __all__ = ['step_callbacks', 'rng_data', 'set_rng_data', 'LearnerSnapshot', 'LRC
 # %% ../nbs/00_core.ipynb #9cf2e53f
 _step_events = ('before_batch', 'after_pred', 'after_loss', 'before_backward', 'after_backward', 'before_step', 'after_step')
 
+_observers = ('TensorBoardBaseCallback',) # fastai's TensorBoard callbacks define `after_pred` (for the projector) but log every batch they see: they observe
+
 def step_callbacks(learn):
     "The callbacks of `learn` that shape a training step and so take part in a range test"
     def _takes_part(cb):
         if isinstance(cb, ParamScheduler) or getattr(cb, 'skip_range_test', False): return False
+        if any(c.__name__ in _observers for c in type(cb).__mro__): return False # by name: tensorboard stays optional
         return any(callable(getattr(type(cb), e, None)) for e in _step_events)
     return L(cb for cb in learn.cbs if _takes_part(cb))
 

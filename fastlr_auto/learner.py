@@ -55,7 +55,8 @@ def fit_auto_cycle(self:Learner,
         crv = self.range_test(num_it=init_num_it)
         sg = rank0_suggestion(crv)
         lr_max = sg.lr
-        ctl.record_start(sg, crv, np.full(len(self.opt.param_lists) if self.opt else 1, lr_max))
+        if self.opt is None: self.create_opt() # as `fit` would: the history gets one lr per parameter group
+        ctl.record_start(sg, crv, np.full(len(self.opt.param_lists), lr_max))
     cbs = L(kwargs.pop('cbs', None)) + [ctl]
     self.fit_one_cycle(n_epoch, lr_max, cbs=cbs, **kwargs)
 

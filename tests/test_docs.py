@@ -1,7 +1,7 @@
 """The docs site, built by `python tools/build_docs.py` and checked in headless Chromium (Debian's `chromium`).
 
 Every page is opened; a console error, an uncaught page error, a failed request, a broken image or a link to a
-missing page or anchor fails the test. Screenshots of the home page, the controller's page and the API reference
+missing page or anchor fails the test. Screenshots of the home page, the controller's page, the vision tutorial and the API reference
 are saved to `_docs/screenshots/`."""
 import os, re, shutil, subprocess, sys
 from pathlib import Path
@@ -49,11 +49,11 @@ def check_page(browser, path, shot=None):
 
 def test_pages_render_without_errors(site, browser):
     names = {p.name for p in site}
-    assert {'index.html', 'core.html', 'suggest.html', 'callback.html', 'learner.html', 'distributed.html', 'api.html'} <= names, names
+    assert {'index.html', 'core.html', 'suggest.html', 'callback.html', 'learner.html', 'distributed.html', 'vision.html', 'api.html'} <= names, names
     shots = DOCS/'screenshots'; shots.mkdir(exist_ok=True)
     problems, links = {}, {}
     for p in site:
-        shot = shots/p.with_suffix('.png').name if p.name in ('index.html', 'callback.html', 'api.html') else None
+        shot = shots/p.with_suffix('.png').name if p.name in ('index.html', 'callback.html', 'vision.html', 'api.html') else None
         problems[p.name], links[p.name] = check_page(browser, p, shot)
     assert not any(problems.values()), {k: v for k,v in problems.items() if v}
     # every same-site link points at a page that exists and, with a #fragment, at an element of that page
@@ -70,4 +70,10 @@ def test_pages_render_without_errors(site, browser):
                     anchors[target] = set(re.findall(r'\bid="([^"]+)"', target.read_text()))
                 if unquote(u.fragment) not in anchors[target]: bad.append(f'{src} -> {h} (no such anchor)')
     assert not bad, bad[:20]
-    for n in ('index', 'callback', 'api'): assert (shots/f'{n}.png').read_bytes()[:4] == b'\x89PNG'
+    for n in ('index', 'callback', 'vision', 'api'): assert (shots/f'{n}.png').read_bytes()[:4] == b'\x89PNG'
+    # pages read like nbdev's: no execution prompts, no test-import cells
+    for p in site:
+        text = p.read_text()
+        assert not re.search(r'In\s*\[\d*\]:', text), f'{p.name} shows an execution prompt'
+        assert 'from fastcore.test import' not in text, f'{p.name} shows the test imports'
+    assert (DOCS/'vision.html').read_text().count('<img') >= 2 # the vision tutorial shows its batch and its plot

@@ -6,12 +6,12 @@
    their outputs and plots, into `_build/nbs/`;
 2. process them with nbdev's own docs processors (`nbdev.serve.proc_nbs`: front matter, `show_doc` for exported
    names, links between pages, directives) into `_proc/`;
-3. render each page with nbconvert's HTML exporter (the `lab` template, images embedded), honouring the Quarto
+3. render each page with nbconvert's HTML exporter (the `lab` template, images embedded, no execution prompts), honouring the Quarto
    cell options nbdev leaves (`echo`, `output`, `include`), with a sidebar to every page and an API reference
    page built from nbdev's symbol index (`fastlr_auto/_modidx.py`).
 
 `nbdev-docs` stays configured for machines with Quarto; this builds the same pages with a maintained renderer."""
-import argparse, html, importlib, re, shutil, time
+import argparse, html, importlib, os, re, shutil, time
 from pathlib import Path
 import nbformat, yaml
 from nbclient import NotebookClient
@@ -24,6 +24,7 @@ SITE = 'https://fastlr-auto.github.io/fastlr_auto/' # nbdev's doc_host + doc_bas
 
 def execute(src, timeout=900):
     "Run notebook `src` in its own folder; write it with its outputs under `_build/nbs`"
+    os.environ['MPLBACKEND'] = 'module://matplotlib_inline.backend_inline' # the kernel's plots are page images, even when the caller runs with Agg
     nb = nbformat.read(src, as_version=4)
     NotebookClient(nb, timeout=timeout, kernel_name='python3', record_timing=False, resources={'metadata': {'path': str(src.parent)}}).execute()
     dst = BUILD/'nbs'/src.name
@@ -101,7 +102,8 @@ def render(nb, meta, pages, fname):
             for k in ('text/markdown', 'text/html'):
                 if k in o.get('data', {}): o['data'][k] = _local_links(o['data'][k])
     cfg = Config({'TagRemovePreprocessor': {'enabled': True, 'remove_input_tags': {'hide-input'}}})
-    ex = HTMLExporter(config=cfg, template_name='lab', embed_images=True, mathjax_url='', require_js_url='', exclude_anchor_links=True)
+    ex = HTMLExporter(config=cfg, template_name='lab', embed_images=True, mathjax_url='', require_js_url='', exclude_anchor_links=True,
+                      exclude_input_prompt=True, exclude_output_prompt=True) # no `In [2]:` prompts, as on nbdev's sites
     body, _ = ex.from_notebook_node(nb)
     body = re.sub(r'<script[^>]+src="https?://[^"]*"[^>]*>\s*</script>', '', body) # no network: nothing from a CDN
     body = re.sub(r'<script[^>]*>\s*</script>', '', body)
