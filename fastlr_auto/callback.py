@@ -124,7 +124,7 @@ def before_fit(self:AutoLR):
         lrs = np.array([h['lr'] for h in self.opt.hypers])
         self.base = lambda pct: lrs
     self.peak, self.speed = _schedule_profile(self.base, self.n_iter)
-    self.distributed = is_distributed()
+    self.distributed, self.tb_cb = is_distributed(), _tb_callback(self.learn)
     start = self.check_start and not self.found_start and not self.start_epoch
     self.found_start = False
     self.test_epochs, self.num_it = plan_tests(self.n_epoch, _steps_per_epoch(self.learn), self.budget, self.every, self.min_it, self.max_it, start)
@@ -275,10 +275,14 @@ def plot(self:AutoLR,
 # %% ../nbs/02_callback.ipynb #5c0de7a1
 import sys
 
+def _tb_callback(learn):
+    "fastai's `TensorBoardCallback` among `learn`'s callbacks, or None"
+    tb = sys.modules.get('fastai.callback.tensorboard') # only present when the user imported it: tensorboard stays optional
+    return None if tb is None else first(c for c in learn.cbs if isinstance(c, tb.TensorBoardCallback))
+
 def tb_writer(learn):
     "The `SummaryWriter` of fastai's `TensorBoardCallback` on `learn` while it writes, else None"
-    tb = sys.modules.get('fastai.callback.tensorboard') # only present when the user imported it: tensorboard stays optional
-    cb = None if tb is None else first(c for c in learn.cbs if isinstance(c, tb.TensorBoardCallback))
+    cb = _tb_callback(learn)
     return getattr(cb, 'writer', None) if cb is not None and getattr(cb, 'run', False) else None
 
 def log_decision(
@@ -301,6 +305,7 @@ def log_decision(
 @patch
 def after_step(self:AutoLR):
     "With fastai's `TensorBoardCallback`: the decisions not yet logged, and every group's applied `lr_max` at this step"
+    if self.tb_cb is None: return # looked up once per fit, in `before_fit`: nothing to do per step without one
     w = tb_writer(self.learn)
     if w is None: return
     step = self.train_iter + 1 # the step TensorBoardCallback gives this batch (TrainEvalCallback counts it in after_batch)
