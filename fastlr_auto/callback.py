@@ -115,7 +115,7 @@ def before_fit(self:AutoLR):
         self.load_state_dict(saved); del self.learn.auto_lr_saved
         self.replay = _replay_at(saved.get('replay'), self.start_epoch)
     else: self.n_fit += 1; self.scale = self.target = 1.; self.prev = None
-    self.n_iter = len(self.dls.train) * self.n_epoch
+    self.fit_iters = len(self.dls.train) * self.n_epoch
     self.sched = first(cb for cb in self.learn.cbs if isinstance(cb, ParamScheduler) and 'lr' in cb.scheds)
     if self.sched is not None:
         self.base = self.sched.scheds['lr']
@@ -123,7 +123,7 @@ def before_fit(self:AutoLR):
     else:
         lrs = np.array([h['lr'] for h in self.opt.hypers])
         self.base = lambda pct: lrs
-    self.peak, self.speed = _schedule_profile(self.base, self.n_iter)
+    self.peak, self.speed = _schedule_profile(self.base, self.fit_iters)
     self.distributed, self.tb_cb = is_distributed(), _tb_callback(self.learn)
     start = self.check_start and not self.found_start and not self.start_epoch
     self.found_start = False
@@ -180,7 +180,7 @@ def back_off(self:AutoLR):
     cur = float(self.peak[-1] * self.target)
     self.target *= 10**-self.max_step; self.scale = min(self.scale, self.target)
     sg = LRSuggestion(cur * 10**-self.max_step, (cur, math.nan), 0., f'non-finite training loss at epoch {self.epoch} batch {self.iter}: lr_max lowered {self.max_step:g} decades')
-    self._record(self.n_fit, self.epoch + self.iter/max(1, self.n_iter/self.n_epoch), cur, sg, None, self.peak * self.target)
+    self._record(self.n_fit, self.epoch + self.iter/max(1, self.fit_iters/self.n_epoch), cur, sg, None, self.peak * self.target)
 
 # %% ../nbs/02_callback.ipynb #889cfb40
 @patch
