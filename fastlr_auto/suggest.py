@@ -82,6 +82,15 @@ def _score(v, lo, hi):
     "0 at `lo`, 1 at `hi`, linear in between"
     return float(np.clip((v - lo) / (hi - lo), 0., 1.))
 
+def _first_excursion(s, floor, ratio):
+    "Index of the peak of the first climb of `s` to `ratio` times its running minimum (and `floor` above it), or None"
+    m = np.minimum.accumulate(s)
+    up = np.flatnonzero(s - m > np.maximum((ratio - 1)*np.abs(m), floor))
+    if not len(up): return None
+    p = int(up[0])
+    while p+1 < len(s) and s[p+1] >= s[p]: p += 1
+    return p
+
 def suggest_lr(
     lrs,                # learning rates of the range test, positive and strictly increasing
     losses,             # loss at each lr (raw per-step losses; see `auto_suggest` for fastai's smoothed ones)
@@ -90,23 +99,31 @@ def suggest_lr(
     mode='reflect',     # edge handling of the Gaussian filter
     onset_frac=0.2,     # the rise starts where the smoothed loss has climbed this share of its whole rise...
     noise_z=3.,         # ...and this many times the noise of the smoothed curve
-    before=0.25,        # the point is this many decades before the onset
+    before=0.25,        # the point is this many decades before the onset...
+    fall_done=None,     # ...and no later than where the fall of a valley is this share complete (None: no such limit)
+    rise_ratio=3.,      # a climb to this many times the running minimum is the rise, even if the loss falls back after it
     div=10.,            # the answer is the point's lr divided by this
 ) -> LRSuggestion:
     "Suggest a learning rate from a range-test curve: a point before the onset of the sharp rise, divided by `div`"
     _check_num('onset_frac', onset_frac, 0, 1, hi_ok=False); _check_num('noise_z', noise_z, 0, 100, lo_ok=True)
     _check_num('before', before, 0, 10, lo_ok=True); _check_num('div', div, 0, 1e6)
+    if fall_done is not None: _check_num('fall_done', fall_done, 0, 1)
+    _check_num('rise_ratio', rise_ratio, 1, 1e6)
     lrs, losses, cut = _clean_curve(lrs, losses)
     x, y, s = smooth_curve(lrs, losses, width, method, mode)
-    n, i_min = len(s), int(np.argmin(s))
     eff = 2*math.sqrt(math.pi)*max(width/max(x[1]-x[0], 1e-12), 0.5) if method == 'gaussian' else max(width/max(x[1]-x[0], 1e-12), 1.)
     d = np.diff(y)
-    noise = max(1.4826*float(np.median(np.abs(d - np.median(d))))/math.sqrt(2), 1e-12*max(1., abs(float(s[i_min]))))
+    noise = max(1.4826*float(np.median(np.abs(d - np.median(d))))/math.sqrt(2), 1e-12*max(1., float(np.abs(s).min())))
     noise_s = noise / math.sqrt(eff)
+    tail = ' (curve cut at the first non-finite loss)' if cut else ''
+    p = _first_excursion(s, noise_z*noise_s, rise_ratio)
+    if p is not None and p < len(s)-1 and s[p+1:].min() < s[p] - 0.5*(s[p] - s[:p+1].min()):
+        x, y, s = x[:p+1], y[:p+1], s[:p+1]   # it fell back: read the curve up to the top of its first rise
+        tail += f' (read up to lr {10**x[-1]:.3g}: the loss rose {rise_ratio:g}x its minimum there, then fell back)'
+    n, i_min = len(s), int(np.argmin(s))
     rise, fall = float(s[i_min:].max() - s[i_min]), float(s[:i_min+1].max() - s[i_min])
     thresh = max(onset_frac*rise, noise_z*noise_s)
     last_low = i_min + int(np.flatnonzero(s[i_min:] - s[i_min] <= thresh)[-1]) # the rise that does not come back starts after it
-    tail = ' (curve cut at the first non-finite loss)' if cut else ''
     if last_low == n-1:
         j, reason = n-1, 'no rise above the noise: the loss still falls (or is flat) at the largest lr'
         conf, px = 0.5*_score(fall/noise_s, noise_z, 10*noise_z), x[-1]
@@ -114,11 +131,14 @@ def suggest_lr(
         j = last_low + 1
         leave = i_min + int(np.argmax(s[i_min:] - s[i_min] > noise_z*noise_s)) # where it first leaves the floor
         room = _score(j/n, 0.02, 0.1)
+        px = max(x[j] - before, x[i_min])
         if i_min == 0 and leave < 0.1*n: reason, room = 'the loss rises from the smallest lr: the range starts too high', 0.5
         elif fall < noise_z*noise_s: reason = 'flat, then a sharp rise: point before the onset of the rise'
-        else: reason = 'valley: point before the onset of the sharp rise'
+        else:
+            reason = 'valley: point before the onset of the sharp rise'
+            k = i_min if fall_done is None else int(np.flatnonzero(s[:i_min+1] - s[i_min] <= (1 - fall_done)*fall)[0]) # where the fall is `fall_done` complete
+            if fall_done is not None and x[k] < px: px, reason = x[k], f'valley: point where the fall is {fall_done:.0%} complete, before the onset of the rise'
         conf = _score(rise/noise_s, noise_z, 10*noise_z) * max(0.5, _score(fall/noise_s, noise_z, 10*noise_z)) * room
-        px = max(x[j] - before, x[i_min])
     px = float(np.clip(px, x[0], x[-1]))
     plr, ploss = 10**px, float(np.interp(px, x, s))
     return LRSuggestion(plr/div, (plr, ploss), round(float(np.clip(conf, 0, 1)), 4), reason + tail)
