@@ -19,6 +19,8 @@ Then overhead: fit_one_cycle at a given lr with and without AutoLR() on the text
 
     python bench/quality.py       # all tasks, recovery, overhead: about 30 minutes on two CPU cores
     python bench/quality.py diabetes_mlp cancer_noisy wine_noisy --only   # these tasks only, no recovery/overhead
+    python bench/quality.py digits_cnn cancer_mlp --only --auto-only     # only fit_auto_cycle (and the plain fit for the time base)
+    BENCH_THREADS=1 python bench/quality.py ...                          # one torch thread: 3x faster on a shared 2-core machine
 """
 import json, sys, time
 from functools import partial
@@ -82,6 +84,7 @@ if __name__ == '__main__':
     only = '--only' in sys.argv
     names = [a for a in sys.argv[1:] if not a.startswith('--')] or list(TASKS)
     methods = ('auto', 'fastai', 'min/10', 'default', 'prodigy', 'sfree')
+    if '--auto-only' in sys.argv: methods = ('auto', 'default')
     print(f"{'task':16} {'oracle':>8} " + ' '.join(f'{m:>12}' for m in methods) + '   ' + ' '.join(f'{m+" t":>9}' for m in methods), flush=True)
     ratios, times, per_seed = {m: [] for m in methods}, {m: [] for m in methods}, {}
     for name in names:
@@ -99,7 +102,7 @@ if __name__ == '__main__':
     print("(metric as a share of the oracle's, mean over seeds ± their std; time as a ratio to one plain fit_one_cycle)\n", flush=True)
     print('per seed, auto vs fastai valley, and the start fit_auto_cycle chose (confidence; reason):')
     for name, res in per_seed.items():
-        for s, a, f in zip(seeds(name), res['auto'], res['fastai']):
+        for s, a, f in zip(seeds(name), res['auto'], res.get('fastai', res['auto'])):
             st = a[2]
             print(f"  {name:16} seed {s}: auto {a[0]:.3f}  valley {f[0]:.3f}  start lr {st['suggested']:.3g} ({st['confidence']:.2f}; {st['reason'][:90]})", flush=True)
     if only: sys.exit()

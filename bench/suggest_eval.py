@@ -22,6 +22,7 @@ from fastlr_auto.suggest import suggest_lr, auto_suggest
 
 here = Path(__file__).parent
 CURVES, ORACLE = json.loads((here/'curves.json').read_text()), json.loads((here/'oracle.json').read_text())
+ORACLE = {k: v for k, v in ORACLE.items() if any(c['task'] == k for c in CURVES)} # tasks with recorded curves
 
 def fastai_input(c):
     "What fastai's lr_find hands its suggestion functions: smoothed losses, sliced, cut at NaN"
@@ -90,6 +91,10 @@ if __name__ == '__main__':
         readings = {'onset - 0.25 (not left of the minimum)': dict()}
         for fd in (1., 0.95, 0.9, 0.8, 0.7): readings[f'and fall {fd:.0%} complete'] = dict(fall_done=fd)
         for b in (0.5, 0.75, 1.0): readings[f'onset - {b}'] = dict(before=b, fall_done=None)
+        for cap in (2, 3, 4, 6, 10, 30): readings[f'onset of a rise capped at {cap}x min'] = dict(rise_cap=cap)
+        for sh in (1, 2, 3, 4): readings[f'valley point - {sh} x noise/fall'] = dict(noise_shift=sh)
+        for cap in (4, 6, 10):
+            for sh in (1, 2, 3): readings[f'rise capped {cap}x, - {sh} x noise/fall'] = dict(rise_cap=cap, noise_shift=sh)
         for nm, kw in readings.items():
             e = {t: [err(c, suggest_lr(c['lrs'], c['losses'], **kw).lr) for c in CURVES if c['task'] == t and c['epoch'] == 0] for t in tasks}
             allv = sum(e.values(), []); later = [err(c, suggest_lr(c['lrs'], c['losses'], **kw).lr) for c in CURVES if c['epoch'] > 0]
