@@ -97,15 +97,15 @@ def suggest_lr(
     width=0.3,          # smoothing width, in decades of lr
     method='gaussian',  # smoothing filter: 'gaussian' or 'savgol' (see `smooth_curve`)
     mode='reflect',     # edge handling of the Gaussian filter
-    onset_frac=0.4,     # the rise starts where the smoothed loss has climbed this share of its rise (capped: `rise_cap`)...
+    onset_frac=0.3,     # the rise starts where the smoothed loss has climbed this share of its rise (capped: `rise_cap`)...
     noise_z=3.,         # ...and this many times the noise of the smoothed curve
     before=0.25,        # the point is this many decades before the onset...
-    noise_shift=4.,     # a valley's point moves toward where its fall is `fall_done` complete, by this times step noise / depth of the fall (at most all the way)
+    noise_shift=2.5,    # a valley's point moves toward where its fall is `fall_done` complete, a share (this x step noise / depth of the fall)⁴ of the way (all of it at most)
     fall_done=0.9,      # see `noise_shift`
     max_shift=1.,       # `noise_shift` moves the point by this many decades at most
     deep_fall=0.05,     # `noise_shift` applies to a valley whose fall is at least this share of the loss it starts from
     rise_ratio=2.,      # a climb to this many times the running minimum is the rise, even if the loss falls back after it
-    rise_cap=30.,       # `onset_frac` takes a share of the rise up to this many times the minimum at most (None: of all of it)
+    rise_cap=20.,       # `onset_frac` takes a share of the rise up to this many times the minimum at most (None: of all of it)
     div=10.,            # the answer is the point's lr divided by this
 ) -> LRSuggestion:
     "Suggest a learning rate from a range-test curve: a point before the onset of the sharp rise, divided by `div`"
@@ -148,7 +148,7 @@ def suggest_lr(
         else:
             reason = 'valley: point before the onset of the sharp rise'
             deep = fall >= deep_fall * abs(float(s[:i_min+1].max()))     # a fresh model's valley: the loss falls by a good share of where it started
-            w = min(1., noise_shift * noise / fall) if deep else 0.  # 0 for a fall far deeper than the step noise, 1 for a fall within 1/noise_shift of it
+            w = min(1., (noise_shift * noise / fall)**4) if deep else 0.  # 0 for a fall far deeper than the step noise, 1 for a fall within noise_shift times it
             k = int(np.flatnonzero(s[:i_min+1] - s[i_min] <= (1 - fall_done)*fall)[0]) # where the fall is `fall_done` complete
             if w >= 0.05 and x[k] < px:
                 px, reason = px - min(w*(px - x[k]), max_shift), reason + f', moved {w:.0%} of the way to where the fall is {fall_done:.0%} complete (a fall only {fall/noise:.1f}x the step noise)'
