@@ -192,12 +192,8 @@ def move_toward(self:AutoLR, sg, crv=None, epoch=0, start=False):
     edge = _edge(sg, crv)
     if edge: move = edge * max_step * min(1., 2*sg.confidence)
     else: move = float(np.clip(damping * sg.confidence * gap, -max_step, max_step))
-    if move > 0 and not edge and sg.confidence < self.min_conf: # a guess inside the window may lower lr_max (the safe side), never raise it; a window's edge (a bound) keeps its confidence-scaled step, which is how a too-low lr_max recovers
-        move, sg = 0., sg._replace(reason=f'{sg.reason}; a guess (confidence {sg.confidence:.2f} < min_conf {self.min_conf:g}): lr_max not raised')
     self.target *= 10**move
     self._record(self.n_fit, epoch, cur, sg, crv, self.peak * self.target)
-
-AutoLR.min_conf = 0.3 # below this confidence an answer is a guess: it may lower lr_max, never raise it (`fit_auto_cycle` uses the same threshold; see `01_suggest`'s confidence bins)
 
 def _edge(sg, crv):
     "+1 if the rule's point is the window's top (the loss still fell there), -1 if its bottom (it rose from there), else 0"
