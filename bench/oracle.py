@@ -3,7 +3,10 @@
 13 values from 1e-4 to 1 (a third of a decade apart) x 3 seeds, each trained for the task's epoch budget.
 Per task it stores the final validation loss and accuracy of every run, and two oracles: `oracle_lr`, the
 minimum of a parabola through the best mean validation loss and its two grid neighbours (in log10 lr), and
-`best_acc_lr`/`best_acc`, the grid value with the best mean accuracy. Writes bench/oracle.json.
+`best_acc_lr`/`best_acc`, the grid value with the best mean metric (accuracy; the MSE, lowest, for a task whose
+`lower` is set). Writes bench/oracle.json.
+
+    python bench/oracle.py diabetes_mlp cancer_noisy wine_noisy   # only these tasks (the others are kept)
 
     python bench/oracle.py            # about 10 minutes on two CPU cores
 """
@@ -30,11 +33,11 @@ def run_task(name, t):
             learn = t['make'](seed)
             with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(t['epochs'], lr)
             vl, va = learn.recorder.values[-1][1:3]
-            loss[si, gi], acc[si, gi] = (vl if np.isfinite(vl) else 1e9), va
+            loss[si, gi], acc[si, gi] = (vl if np.isfinite(vl) else 1e9), (va if np.isfinite(va) else (1e9 if t.get('lower') else 0.))
     x = np.log10(GRID)
     ml, ma = loss.mean(0), acc.mean(0)
     return dict(epochs=t['epochs'], grid=GRID, seeds=list(SEEDS), valid_loss=loss.round(5).tolist(), accuracy=acc.round(5).tolist(),
-                oracle_lr=float(10**parabola_min(x, ml)), best_acc_lr=GRID[int(np.argmax(ma))], best_acc=float(ma.max()))
+                oracle_lr=float(10**parabola_min(x, ml)), best_acc_lr=GRID[int(np.argmin(ma) if t.get('lower') else np.argmax(ma))], best_acc=float(ma.min() if t.get('lower') else ma.max()))
 
 if __name__ == '__main__':
     quiet()

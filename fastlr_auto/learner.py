@@ -36,6 +36,29 @@ def _check_fit_args(init_num_it, kwargs):
     if kwargs.get('start_epoch', 0) != 0: _check_num('start_epoch', kwargs['start_epoch'], 0, 10**6, lo_ok=True, kind=(int,))
 
 # %% ../nbs/03_learner.ipynb #e2562ba5
+from .suggest import LRSuggestion
+
+def _start_suggestion(
+    learn,            # the `Learner`, at the weights the fit starts from
+    num_it=100,       # steps of the first range test
+    min_conf=0.3,     # an answer below this confidence is a guess
+    longer=2,         # the second test is this many times longer
+) -> tuple:
+    "The starting lr: a range test; below `min_conf`, a second test `longer` times as long; if both are guesses, the lower answer, lowered further: `(LRSuggestion, LRCurve)`"
+    crv = learn.range_test(num_it=num_it)
+    sg = rank0_suggestion(crv)
+    if sg.confidence >= min_conf: return sg, crv
+    crv2 = learn.range_test(num_it=longer*num_it)
+    sg2 = rank0_suggestion(crv2)
+    first = f'the {num_it}-step test said {sg.lr:.3g} at confidence {sg.confidence:.2f}'
+    if sg2.confidence >= min_conf:
+        return sg2._replace(reason=f'{sg2.reason}; measured again: {first}, this {len(crv2)}-step test decided'), crv2
+    best = max(sg.confidence, sg2.confidence)
+    lr = min(sg.lr, sg2.lr) * 10**-(1 - best/min_conf) if min_conf > 0 else min(sg.lr, sg2.lr)
+    why = (f'conservative: both tests are guesses ({first}; the {len(crv2)}-step test {sg2.lr:.3g} at {sg2.confidence:.2f}): '
+           f'the lower answer, lowered {1 - best/min_conf:.2f} decades')
+    return LRSuggestion(lr, sg2.point if sg2.lr <= sg.lr else sg.point, round(best, 4), why), (crv2 if sg2.lr <= sg.lr else crv)
+
 @patch
 @delegates(Learner.fit_one_cycle, but=['lr_max'])
 def fit_auto_cycle(self:Learner,
@@ -43,17 +66,18 @@ def fit_auto_cycle(self:Learner,
     lr_max=None,      # starting lr_max: None runs a full range test; a float or slice(lo, hi) starts there
     auto=None,        # the `AutoLR` controller to use (its settings); None makes a default one
     init_num_it=100,  # steps of the initial range test when `lr_max` is None
+    min_conf=0.3,     # below this confidence the initial test's answer is a guess: measure again, longer
     **kwargs,         # fit_one_cycle's: div, div_final, pct_start, wd, moms, cbs, reset_opt, start_epoch
 ):
     "`fit_one_cycle` with `lr_max` found by a range test and re-measured between epochs by `AutoLR`"
     _check_epochs(n_epoch, 'n_epoch'); _check_lr_max(lr_max); _check_fit_args(init_num_it, kwargs)
+    _check_num('min_conf', min_conf, 0, 1, lo_ok=True)
     if auto is not None and not isinstance(auto, AutoLR): raise TypeError(f'auto must be an AutoLR callback or None, got {type(auto).__name__}')
     ctl = ifnone(auto, AutoLR())
     saved = getattr(self, 'auto_lr_saved', None) if kwargs.get('start_epoch') else None
     if lr_max is None and saved is not None and saved['peak'] is not None: lr_max = np.array(saved['peak']) # resuming: the saved run's schedule
     elif lr_max is None:
-        crv = self.range_test(num_it=init_num_it)
-        sg = rank0_suggestion(crv)
+        sg, crv = _start_suggestion(self, init_num_it, min_conf)
         lr_max = sg.lr
         if self.opt is None: self.create_opt() # as `fit` would: the history gets one lr per parameter group
         ctl.record_start(sg, crv, np.full(len(self.opt.param_lists), lr_max))

@@ -82,31 +82,59 @@ def _score(v, lo, hi):
     "0 at `lo`, 1 at `hi`, linear in between"
     return float(np.clip((v - lo) / (hi - lo), 0., 1.))
 
+def _first_excursion(s, floor, ratio):
+    "Index of the peak of the first climb of `s` to `ratio` times its running minimum (and `floor` above it), or None"
+    m = np.minimum.accumulate(s)
+    up = np.flatnonzero(s - m > np.maximum((ratio - 1)*np.abs(m), floor))
+    if not len(up): return None
+    p = int(up[0])
+    while p+1 < len(s) and s[p+1] >= s[p]: p += 1
+    return p
+
 def suggest_lr(
     lrs,                # learning rates of the range test, positive and strictly increasing
     losses,             # loss at each lr (raw per-step losses; see `auto_suggest` for fastai's smoothed ones)
     width=0.3,          # smoothing width, in decades of lr
     method='gaussian',  # smoothing filter: 'gaussian' or 'savgol' (see `smooth_curve`)
     mode='reflect',     # edge handling of the Gaussian filter
-    onset_frac=0.2,     # the rise starts where the smoothed loss has climbed this share of its whole rise...
+    onset_frac=0.3,     # the rise starts where the smoothed loss has climbed this share of its rise (capped: `rise_cap`)...
     noise_z=3.,         # ...and this many times the noise of the smoothed curve
-    before=0.25,        # the point is this many decades before the onset
+    before=0.25,        # the point is this many decades before the onset...
+    noise_shift=2.5,    # a valley's point moves toward where its fall is `fall_done` complete, a share (this x step noise / depth of the fall)⁴ of the way (all of it at most)
+    fall_done=0.9,      # see `noise_shift`
+    max_shift=1.,       # `noise_shift` moves the point by this many decades at most
+    deep_fall=0.05,     # `noise_shift` applies to a valley whose fall is at least this share of the loss it starts from
+    rise_ratio=2.,      # a climb to this many times the running minimum is the rise, even if the loss falls back after it
+    rise_cap=20.,       # `onset_frac` takes a share of the rise up to this many times the minimum at most (None: of all of it)
     div=10.,            # the answer is the point's lr divided by this
 ) -> LRSuggestion:
     "Suggest a learning rate from a range-test curve: a point before the onset of the sharp rise, divided by `div`"
     _check_num('onset_frac', onset_frac, 0, 1, hi_ok=False); _check_num('noise_z', noise_z, 0, 100, lo_ok=True)
     _check_num('before', before, 0, 10, lo_ok=True); _check_num('div', div, 0, 1e6)
+    _check_num('fall_done', fall_done, 0, 1); _check_num('deep_fall', deep_fall, 0, 1, lo_ok=True); _check_num('max_shift', max_shift, 0, 10, lo_ok=True)
+    _check_num('rise_ratio', rise_ratio, 1, 1e6); _check_num('noise_shift', noise_shift, 0, 100, lo_ok=True)
+    if rise_cap is not None: _check_num('rise_cap', rise_cap, 1, 1e6)
     lrs, losses, cut = _clean_curve(lrs, losses)
     x, y, s = smooth_curve(lrs, losses, width, method, mode)
-    n, i_min = len(s), int(np.argmin(s))
     eff = 2*math.sqrt(math.pi)*max(width/max(x[1]-x[0], 1e-12), 0.5) if method == 'gaussian' else max(width/max(x[1]-x[0], 1e-12), 1.)
     d = np.diff(y)
-    noise = max(1.4826*float(np.median(np.abs(d - np.median(d))))/math.sqrt(2), 1e-12*max(1., abs(float(s[i_min]))))
+    noise = max(1.4826*float(np.median(np.abs(d - np.median(d))))/math.sqrt(2), 1e-12*max(1., float(np.abs(s).min())))
     noise_s = noise / math.sqrt(eff)
-    rise, fall = float(s[i_min:].max() - s[i_min]), float(s[:i_min+1].max() - s[i_min])
-    thresh = max(onset_frac*rise, noise_z*noise_s)
-    last_low = i_min + int(np.flatnonzero(s[i_min:] - s[i_min] <= thresh)[-1]) # the rise that does not come back starts after it
     tail = ' (curve cut at the first non-finite loss)' if cut else ''
+    def low_end(s):
+        "Index of the lowest point, the rise after it (capped), and the last index before the rise that does not come back"
+        i_min = int(np.argmin(s)); rise = float(s[i_min:].max() - s[i_min])
+        capped = rise if rise_cap is None else min(rise, (rise_cap - 1)*abs(float(s[i_min])))
+        thresh = max(onset_frac*capped, noise_z*noise_s)
+        return i_min, rise, i_min + int(np.flatnonzero(s[i_min:] - s[i_min] <= thresh)[-1])
+    i_min, rise, last_low = low_end(s)
+    p = _first_excursion(s, noise_z*noise_s, rise_ratio) if last_low == len(s)-1 else None
+    if p is not None and p < len(s)-1 and s[p+1:].min() < s[p] - 0.5*(s[p] - s[:p+1].min()):
+        # no rise at the end, but the loss climbed `rise_ratio`x its minimum and fell back (dead units, saturation): that climb is the rise
+        x, y, s = x[:p+1], y[:p+1], s[:p+1]
+        tail += f' (read up to lr {10**x[-1]:.3g}: the loss rose from {s.min():.3g} to {s[-1]:.3g} there, then fell back)'
+        i_min, rise, last_low = low_end(s)
+    n, fall = len(s), float(s[:i_min+1].max() - s[i_min])
     if last_low == n-1:
         j, reason = n-1, 'no rise above the noise: the loss still falls (or is flat) at the largest lr'
         conf, px = 0.5*_score(fall/noise_s, noise_z, 10*noise_z), x[-1]
@@ -114,11 +142,17 @@ def suggest_lr(
         j = last_low + 1
         leave = i_min + int(np.argmax(s[i_min:] - s[i_min] > noise_z*noise_s)) # where it first leaves the floor
         room = _score(j/n, 0.02, 0.1)
+        px = max(x[j] - before, x[i_min])
         if i_min == 0 and leave < 0.1*n: reason, room = 'the loss rises from the smallest lr: the range starts too high', 0.5
         elif fall < noise_z*noise_s: reason = 'flat, then a sharp rise: point before the onset of the rise'
-        else: reason = 'valley: point before the onset of the sharp rise'
+        else:
+            reason = 'valley: point before the onset of the sharp rise'
+            deep = fall >= deep_fall * abs(float(s[:i_min+1].max()))     # a fresh model's valley: the loss falls by a good share of where it started
+            w = min(1., (noise_shift * noise / fall)**4) if deep else 0.  # 0 for a fall far deeper than the step noise, 1 for a fall within noise_shift times it
+            k = int(np.flatnonzero(s[:i_min+1] - s[i_min] <= (1 - fall_done)*fall)[0]) # where the fall is `fall_done` complete
+            if w >= 0.05 and x[k] < px:
+                px, reason = px - min(w*(px - x[k]), max_shift), reason + f', moved {w:.0%} of the way to where the fall is {fall_done:.0%} complete (a fall only {fall/noise:.1f}x the step noise)'
         conf = _score(rise/noise_s, noise_z, 10*noise_z) * max(0.5, _score(fall/noise_s, noise_z, 10*noise_z)) * room
-        px = max(x[j] - before, x[i_min])
     px = float(np.clip(px, x[0], x[-1]))
     plr, ploss = 10**px, float(np.interp(px, x, s))
     return LRSuggestion(plr/div, (plr, ploss), round(float(np.clip(conf, 0, 1)), 4), reason + tail)
