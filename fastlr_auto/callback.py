@@ -232,7 +232,7 @@ def after_fit(self:AutoLR):
     "Put the scheduler's own schedule and the learner's metrics back"
     if self.sched is not None: self.sched.scheds['lr'] = self.base
     self.learn.metrics = L(m for m in self.learn.metrics if m is not self.metric)
-    self.learn.auto_lr = self
+    self.learn.auto_lr, self.fit_lr_max = self, None # `fit_auto_cycle` sets `fit_lr_max` for its own fit only
 
 @patch(as_prop=True)
 def history(self:AutoLR):
@@ -338,7 +338,7 @@ def state_dict(self:AutoLR):
     return _plain(dict(settings={k: getattr(self, k) for k in _SETTINGS}, scale=self.scale, target=getattr(self, 'target', self.scale),
                        peak=getattr(self, 'peak', None), n_fit=self.n_fit, rows=self.rows,
                        curves=[dict(epoch=e, curve=_curve_data(c), suggestion=sg._asdict()) for e,c,sg in self.curves],
-                       applied=self.applied, static=self.static, prev=getattr(self, 'prev', None)))
+                       applied=self.applied, static=self.static, prev=getattr(self, 'prev', None), fit_lr_max=getattr(self, 'fit_lr_max', None)))
 
 @patch
 def load_state_dict(self:AutoLR, sd):
@@ -349,8 +349,10 @@ def load_state_dict(self:AutoLR, sd):
     scale, target, n_fit = float(sd['scale']), float(sd['target']), int(sd['n_fit'])
     rows, applied, static = [dict(r) for r in sd['rows']], [float(v) for v in sd['applied']], [float(v) for v in sd['static']]
     prev = None if sd.get('prev') is None else float(sd['prev'])
+    fit_lr_max = None if sd.get('fit_lr_max') is None else [float(v) for v in sd['fit_lr_max']]
     for k in _SETTINGS: setattr(self, k, st[k])
     self.scale, self.target, self.n_fit, self.rows, self.curves, self.applied, self.static, self.prev = scale, target, n_fit, rows, curves, applied, static, prev
+    self.fit_lr_max = fit_lr_max
 
 @patch
 def replay_state(self:AutoLR,
