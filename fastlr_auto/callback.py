@@ -19,7 +19,7 @@ from .suggest import LRSuggestion, _check_num
 from .distributed import all_ranks, broadcast_obj, is_distributed, is_rank0
 
 # %% auto #0
-__all__ = ['plan_tests', 'AutoLR', 'rank0_suggestion', 'tb_writer', 'log_decision']
+__all__ = ['plan_tests', 'AutoLR', 'short_epoch_note', 'rank0_suggestion', 'tb_writer', 'log_decision']
 
 # %% ../nbs/02_callback.ipynb #c156e116
 def _steps_per_epoch(learn):
@@ -194,7 +194,15 @@ def _test(self:AutoLR, epoch, start=False):
     cur = self.peak * self.target
     lo, hi = ifnone(self.start_span, self.span) if start else self.span
     crv = self.learn.range_test(cur[-1] / 10**lo, cur[-1] * 10**hi, num_it=self.num_it, lr_ratios=cur/cur[-1])
-    self.move_toward(rank0_suggestion(crv, keep_lr=float(cur[-1])), crv, epoch=epoch, start=start)
+    sg = rank0_suggestion(crv, keep_lr=float(cur[-1]))
+    self.move_toward(sg._replace(reason=sg.reason + short_epoch_note(len(crv), _steps_per_epoch(self.learn))), crv, epoch=epoch, start=start)
+
+def short_epoch_note(
+    num_it, # steps of the test
+    steps,  # optimizer steps in one epoch
+) -> str:
+    "What the history's `reason` adds when an epoch is shorter than a test (empty otherwise)"
+    return f' [an epoch ({steps} steps) is shorter than this {num_it}-step test]' if steps < num_it else ''
 
 def rank0_suggestion(
     crv,          # an `LRCurve` (in a distributed run, the same averaged curve on every rank)

@@ -11,7 +11,7 @@ import numpy as np
 from fastai.basics import *
 from fastai.callback.schedule import *
 from . import core # imported for its patch: `Learner.range_test`, which this module calls
-from .callback import AutoLR, rank0_suggestion
+from .callback import AutoLR, rank0_suggestion, short_epoch_note
 from .suggest import _check_num
 
 # %% auto #0
@@ -163,9 +163,7 @@ def _group_mults(lr_mult, n):
     "Each of `n` groups' lr as a multiple of the last group's: fastai's `even_mults(1/lr_mult, 1, n)` (1 for one group)"
     return np.atleast_1d(np.array(even_mults(1/lr_mult, 1, n), dtype=np.float64)) if n > 1 else np.ones(1)
 
-def _short(num_it, steps):
-    "What the history says when an epoch is shorter than a test"
-    return f' [an epoch ({steps} steps) is shorter than this {num_it}-step test]' if steps < num_it else ''
+_short = short_epoch_note # the same words as the controller's between-epoch tests
 
 def _scaled(crv, f):
     "`crv` with its lrs multiplied by `f` (a one-group test read as the moving group's lr)"
