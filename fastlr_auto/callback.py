@@ -288,10 +288,11 @@ def _tb_callback(learn):
     tb = sys.modules.get('fastai.callback.tensorboard') # only present when the user imported it: tensorboard stays optional
     return None if tb is None else first(c for c in learn.cbs if isinstance(c, tb.TensorBoardCallback))
 
+def _tb_writer(cb): return getattr(cb, 'writer', None) if cb is not None and getattr(cb, 'run', False) else None
+
 def tb_writer(learn):
     "The `SummaryWriter` of fastai's `TensorBoardCallback` on `learn` while it writes, else None"
-    cb = _tb_callback(learn)
-    return getattr(cb, 'writer', None) if cb is not None and getattr(cb, 'run', False) else None
+    return _tb_writer(_tb_callback(learn))
 
 def log_decision(
     writer, # a `SummaryWriter`
@@ -313,8 +314,7 @@ def log_decision(
 @patch
 def after_step(self:AutoLR):
     "With fastai's `TensorBoardCallback`: the decisions not yet logged, and every group's applied `lr_max` at this step"
-    if self.tb_cb is None: return # looked up once per fit, in `before_fit`: nothing to do per step without one
-    w = tb_writer(self.learn)
+    w = _tb_writer(self.tb_cb) # the callback is looked up once per fit, in `before_fit`
     if w is None: return
     step = self.train_iter + 1 # the step TensorBoardCallback gives this batch (TrainEvalCallback counts it in after_batch)
     n = getattr(self, 'n_logged', 0)

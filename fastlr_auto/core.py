@@ -133,6 +133,8 @@ def set_rng_data(learn, d):
         if o is not None: dl.rng = random.Random(); dl.rng.setstate(o)
 
 # %% ../nbs/00_core.ipynb #9aa86ada
+_NP_SCALARS = [(np._core if hasattr(np, '_core') else np.core).multiarray.scalar, np.dtype, *[getattr(np.dtypes, d) for d in np.dtypes.__all__]] # optimizer hypers are often numpy floats; fastai's `load` allows the same
+
 class LearnerSnapshot:
     "Everything a range test may change in `learn`, copied so that `restore` puts it back exactly"
     def __init__(self,
@@ -170,7 +172,8 @@ class LearnerSnapshot:
             t, self.tensors = self.tensors, None
             if t is None: raise RuntimeError('this snapshot was already restored')
             return t
-        try: return torch.load(self.file, map_location='cpu', weights_only=True)
+        try:
+            with torch.serialization.safe_globals(_NP_SCALARS): return torch.load(self.file, map_location='cpu', weights_only=True)
         finally: os.remove(self.file)
 
     def restore(self):

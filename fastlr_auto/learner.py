@@ -74,17 +74,16 @@ def fit_auto_cycle(self:Learner,
     _check_num('min_conf', min_conf, 0, 1, lo_ok=True)
     if auto is not None and not isinstance(auto, AutoLR): raise TypeError(f'auto must be an AutoLR callback or None, got {type(auto).__name__}')
     ctl = ifnone(auto, AutoLR())
-    saved = getattr(self, 'auto_lr_saved', None) if kwargs.get('start_epoch') else None
+    saved, start = getattr(self, 'auto_lr_saved', None) if kwargs.get('start_epoch') else None, None
     if lr_max is None and saved is not None and ifnone(saved.get('fit_lr_max'), saved['peak']) is not None: # resuming: the saved run's schedule
         lr_max = np.array(ifnone(saved.get('fit_lr_max'), saved['peak']))
     elif lr_max is None:
-        sg, crv = _start_suggestion(self, init_num_it, min_conf)
-        lr_max = sg.lr
-        if self.opt is None: self.create_opt() # as `fit` would: the history gets one lr per parameter group
-        ctl.record_start(sg, crv, np.full(len(self.opt.param_lists), lr_max))
-    if self.opt is None: self.create_opt()
+        start = _start_suggestion(self, init_num_it, min_conf)
+        lr_max = start[0].lr
+    if self.opt is None: self.create_opt() # as `fit` would
     self.opt.set_hyper('lr', lr_max) # spread over the groups as `fit_one_cycle` spreads it...
     ctl.fit_lr_max = [float(h['lr']) for h in self.opt.hypers] # ...and kept: a resumed fit rebuilds this very schedule
+    if start: ctl.record_start(*start, np.array(ctl.fit_lr_max)) # one lr per parameter group
     cbs = L(kwargs.pop('cbs', None)) + [ctl]
     self.fit_one_cycle(n_epoch, lr_max, cbs=cbs, **kwargs)
 
