@@ -21,6 +21,7 @@ Then overhead: fit_one_cycle at a given lr with and without AutoLR() on the text
     python bench/quality.py diabetes_mlp cancer_noisy wine_noisy --only   # these tasks only, no recovery/overhead
     python bench/quality.py digits_cnn cancer_mlp --only --auto-only     # only fit_auto_cycle (and the plain fit for the time base)
     BENCH_THREADS=1 python bench/quality.py ...                          # one torch thread: 3x faster on a shared 2-core machine
+    python bench/quality.py --auto-only --init=60,1e-5                   # and 'auto/init': fit_auto_cycle whose start test is 60 steps from 1e-5
 """
 import json, sys, time
 from functools import partial
@@ -34,6 +35,7 @@ from fastlr_auto.all import *
 
 ORACLE = json.loads((Path(__file__).parent/'oracle.json').read_text())
 NOISY = ('diabetes_mlp', 'cancer_noisy', 'wine_noisy')
+AUTO_KW = {} # the 'auto/init' method's start test, from --init=N,START_LR (e.g. --init=60,1e-5)
 def seeds(name): return tuple(range(5)) if name in NOISY else (0, 1, 2)
 
 def metric(learn): return float(learn.recorder.values[-1][2])
@@ -69,6 +71,7 @@ def run(name, method, seed, lr=None):
     t0 = time.perf_counter()
     with learn.no_bar(), learn.no_logging():
         if method == 'auto': learn.fit_auto_cycle(t['epochs'], lr)
+        elif method == 'auto/init': learn.fit_auto_cycle(t['epochs'], lr, **AUTO_KW)
         elif method == 'fastai': learn.fit_one_cycle(t['epochs'], learn.lr_find(show_plot=False).valley)
         elif method == 'min/10': learn.fit_one_cycle(t['epochs'], learn.lr_find(suggest_funcs=(minimum,), show_plot=False).minimum)
         elif method == 'default': learn.fit_one_cycle(t['epochs'])
@@ -76,15 +79,18 @@ def run(name, method, seed, lr=None):
         elif method == 'sfree': learn.fit(t['epochs'], 2.5e-3, cbs=ScheduleFreeMode())
         elif method == 'plain': learn.fit_one_cycle(t['epochs'], lr)
     start = getattr(learn, 'auto_lr', None)
-    start = start.history.iloc[0] if method == 'auto' and start is not None and lr is None else None
+    start = start.history.iloc[0] if method.startswith('auto') and start is not None and lr is None else None
     return score(name, metric(learn), ORACLE[name]['best_acc']), time.perf_counter() - t0, start
 
 if __name__ == '__main__':
     quiet()
     only = '--only' in sys.argv
+    for a in sys.argv[1:]:
+        if a.startswith('--init='): n, lo = a.split('=', 1)[1].split(','); AUTO_KW.update(init_num_it=int(n), init_lrs=(float(lo), 10.))
     names = [a for a in sys.argv[1:] if not a.startswith('--')] or list(TASKS)
     methods = ('auto', 'fastai', 'min/10', 'default', 'prodigy', 'sfree')
     if '--auto-only' in sys.argv: methods = ('auto', 'default')
+    if AUTO_KW: methods = ('auto', 'auto/init') + methods[1:]; print(f"auto/init: fit_auto_cycle with the start test {AUTO_KW}")
     print(f"{'task':16} {'oracle':>8} " + ' '.join(f'{m:>12}' for m in methods) + '   ' + ' '.join(f'{m+" t":>9}' for m in methods), flush=True)
     ratios, times, per_seed = {m: [] for m in methods}, {m: [] for m in methods}, {}
     for name in names:
@@ -105,6 +111,9 @@ if __name__ == '__main__':
         for s, a, f in zip(seeds(name), res['auto'], res.get('fastai', res['auto'])):
             st = a[2]
             print(f"  {name:16} seed {s}: auto {a[0]:.3f}  valley {f[0]:.3f}  start lr {st['suggested']:.3g} ({st['confidence']:.2f}; {st['reason'][:90]})", flush=True)
+            if 'auto/init' in res:
+                b = res['auto/init'][seeds(name).index(s)]
+                print(f"  {'':16}         auto/init {b[0]:.3f}  start lr {b[2]['suggested']:.3g} ({b[2]['confidence']:.2f}; {b[2]['reason'][:90]})", flush=True)
     if only: sys.exit()
 
     print('\nrecovery from a wrong starting lr (share of the gap to the oracle closed by AutoLR):')

@@ -27,9 +27,13 @@ def _check_lr_max(lr_max):
 
 def _check_epochs(n, name, lo=1): _check_num(name, n, lo, 10**6, lo_ok=True, kind=(int,))
 
-def _check_fit_args(init_num_it, kwargs):
+def _check_init_lrs(init_lrs):
+    if not (isinstance(init_lrs, tuple) and len(init_lrs) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0 for x in init_lrs) and init_lrs[0] < init_lrs[1]):
+        raise ValueError(f'init_lrs must be a pair (start_lr, end_lr) with 0 < start_lr < end_lr, got {init_lrs!r}')
+
+def _check_fit_args(init_num_it, kwargs, init_lrs=(1e-5, 10.)):
     "Raise on the arguments that `fit_one_cycle` would take without a check, before any state changes"
-    _check_num('init_num_it', init_num_it, 6, 10**6, lo_ok=True, kind=(int,))
+    _check_num('init_num_it', init_num_it, 6, 10**6, lo_ok=True, kind=(int,)); _check_init_lrs(init_lrs)
     if 'pct_start' in kwargs: _check_num('pct_start', kwargs['pct_start'], 0, 1, hi_ok=False)
     for nm in ('div', 'div_final'):
         if nm in kwargs: _check_num(nm, kwargs[nm], 0)
@@ -40,15 +44,25 @@ from .suggest import LRSuggestion
 
 def _start_suggestion(
     learn,            # the `Learner`, at the weights the fit starts from
-    num_it=100,       # steps of the first range test
+    num_it=75,        # steps of the first range test
     min_conf=0.3,     # an answer below this confidence is a guess
     longer=2,         # the second test is this many times longer
+    lrs=(1e-5, 10.),  # the tests' window (start_lr, end_lr)
+    low_lr=1e-7,      # an answer within `edge` decades of the window's start is measured again from here (fastai's `lr_find` start)...
+    edge=1.,          # ...at the same steps per decade
 ) -> tuple:
-    "The starting lr: a range test; below `min_conf`, a second test `longer` times as long; if both are guesses, the lower answer, lowered further: `(LRSuggestion, LRCurve)`"
-    crv = learn.range_test(num_it=num_it)
+    "The starting lr: a range test; at the window's low edge, a wider one; below `min_conf`, a second test `longer` times as long; if both are guesses, the lower answer, lowered further: `(LRSuggestion, LRCurve)`"
+    crv = learn.range_test(*lrs, num_it=num_it)
     sg = rank0_suggestion(crv)
+    if lrs[0] > low_lr and sg.point[0] < lrs[0]*10**edge: # the curve may hold more below its window
+        wide = max(num_it, round(num_it*math.log10(lrs[1]/low_lr)/math.log10(lrs[1]/lrs[0])))
+        low = f'swept again from {low_lr:g}: the {num_it}-step test from {lrs[0]:g} answered {sg.lr:.3g}, at its low edge'
+        lrs, num_it = (low_lr, lrs[1]), wide
+        crv = learn.range_test(*lrs, num_it=num_it)
+        sg = rank0_suggestion(crv)
+        sg = sg._replace(reason=f'{sg.reason}; {low}')
     if sg.confidence >= min_conf: return sg, crv
-    crv2 = learn.range_test(num_it=longer*num_it)
+    crv2 = learn.range_test(*lrs, num_it=longer*num_it)
     sg2 = rank0_suggestion(crv2)
     first = f'the {num_it}-step test said {sg.lr:.3g} at confidence {sg.confidence:.2f}'
     if sg2.confidence >= min_conf:
@@ -65,12 +79,13 @@ def fit_auto_cycle(self:Learner,
     n_epoch,          # number of epochs
     lr_max=None,      # starting lr_max: None runs a full range test; a float or slice(lo, hi) starts there
     auto=None,        # the `AutoLR` controller to use (its settings); None makes a default one
-    init_num_it=100,  # steps of the initial range test when `lr_max` is None
+    init_num_it=75,   # steps of the initial range test when `lr_max` is None
+    init_lrs=(1e-5, 10.), # its window (start_lr, end_lr); an answer near 1e-5 widens it to 1e-7
     min_conf=0.3,     # below this confidence the initial test's answer is a guess: measure again, longer
     **kwargs,         # fit_one_cycle's: div, div_final, pct_start, wd, moms, cbs, reset_opt, start_epoch
 ):
     "`fit_one_cycle` with `lr_max` found by a range test and re-measured between epochs by `AutoLR`"
-    _check_epochs(n_epoch, 'n_epoch'); _check_lr_max(lr_max); _check_fit_args(init_num_it, kwargs)
+    _check_epochs(n_epoch, 'n_epoch'); _check_lr_max(lr_max); _check_fit_args(init_num_it, kwargs, init_lrs)
     _check_num('min_conf', min_conf, 0, 1, lo_ok=True)
     if auto is not None and not isinstance(auto, AutoLR): raise TypeError(f'auto must be an AutoLR callback or None, got {type(auto).__name__}')
     ctl = ifnone(auto, AutoLR())
@@ -78,7 +93,7 @@ def fit_auto_cycle(self:Learner,
     if lr_max is None and saved is not None and ifnone(saved.get('fit_lr_max'), saved['peak']) is not None: # resuming: the saved run's schedule
         lr_max = np.array(ifnone(saved.get('fit_lr_max'), saved['peak']))
     elif lr_max is None:
-        start = _start_suggestion(self, init_num_it, min_conf)
+        start = _start_suggestion(self, init_num_it, min_conf, lrs=init_lrs)
         lr_max = start[0].lr
     if self.opt is None: self.create_opt() # as `fit` would
     self.opt.set_hyper('lr', lr_max) # spread over the groups as `fit_one_cycle` spreads it...
@@ -153,8 +168,7 @@ def _check_fine_tune_args(lr_mult, test_num_it, init_lrs, head_span, body_span, 
     "Raise on `fine_tune_auto`'s own arguments, naming the bad one, before any state changes"
     if lr_mult is not None: _check_num('lr_mult', lr_mult, 1, 1e12, lo_ok=True)
     _check_num('test_num_it', test_num_it, 6, 10**6, lo_ok=True, kind=(int,))
-    if not (isinstance(init_lrs, tuple) and len(init_lrs) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0 for x in init_lrs) and init_lrs[0] < init_lrs[1]):
-        raise ValueError(f'init_lrs must be a pair (start_lr, end_lr) with 0 < start_lr < end_lr, got {init_lrs!r}')
+    _check_init_lrs(init_lrs)
     _check_span('head_span', head_span); _check_span('body_span', body_span)
     _check_num('still', still, 0, 1, hi_ok=False); _check_num('max_mult', max_mult, 1, 1e12, lo_ok=True)
 
