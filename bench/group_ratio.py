@@ -15,6 +15,9 @@ Every run: 1 frozen epoch, then 3 unfrozen (fastai's `fine_tune(3)` shape). 3 se
 - fastai:   `lr_find()` (on the frozen learner) -> valley -> `fine_tune(3, valley)`  (lr_mult 100)
 - auto100:  `fine_tune_auto(3, lr_mult=100)`
 - auto:     `fine_tune_auto(3)`  (lr_mult measured)
+- cycle:    `learn.unfreeze(); learn.fit_auto_cycle(4)`: the same 4 epochs, no frozen phase, the ratio measured by
+            `fit_auto_cycle` (its start test of all the groups sets the head's lr, two short one-group tests the ratio)
+- cycle_1lr: the same, as `fit_auto_cycle` was before it measured the ratio: one start test of all the groups, one lr
 Scores are final validation accuracy (and loss) as a ratio to the oracle's best cell: acc/best_acc, best_loss/loss;
 then the ratio alone: the grid's accuracy at the best head lr and the ratio found (interpolated), over the best.
 Then the cost line on the `vision` task: wall time of `fine_tune_auto(3)` over `lr_find()` + `fine_tune(3)`,
@@ -140,12 +143,31 @@ def fastai_ft(learn):
 
 def auto_ft(learn, lr_mult=None):
     with learn.no_bar(), learn.no_logging(): learn.fine_tune_auto(EPOCHS, lr_mult=lr_mult)
+    return start_of(learn)
+
+def start_of(learn):
+    "The head's lr and the ratio the last fit started with, from its first history row"
     h = learn.auto_lr.history
     r = h[h.fit == h.fit.max()].iloc[0]
     cols = sorted(c for c in h.columns if c.startswith('lr_max_'))
     return dict(lr=float(r[cols[-1]]), mult=float(r[cols[-1]]/r[cols[0]]))
 
-METHODS = {'fastai': fastai_ft, 'auto100': functools.partial(auto_ft, lr_mult=100), 'auto': auto_ft}
+def cycle(learn):
+    "No frozen phase, the same 4 epochs: the ratio measured by `fit_auto_cycle` (an unfrozen learner with several groups)"
+    learn.unfreeze()
+    with learn.no_bar(), learn.no_logging(): learn.fit_auto_cycle(EPOCHS+1)
+    return start_of(learn)
+
+def cycle_1lr(learn):
+    "`fit_auto_cycle` as it was before it measured the ratio: one start test of all groups together, its answer for every group"
+    from fastlr_auto.learner import _start_suggestion, _start_len
+    learn.unfreeze(); ctl = AutoLR()
+    with learn.no_bar(): sg, crv = _start_suggestion(learn, _start_len(None, (EPOCHS+1)*len(learn.dls.train), 75)[0]) # the same first test as `cycle`'s
+    ctl.record_start(sg, crv, np.full(len(learn.opt.param_lists), sg.lr))
+    with learn.no_bar(), learn.no_logging(): learn.fit_auto_cycle(EPOCHS+1, sg.lr, auto=ctl)
+    return start_of(learn)
+
+METHODS = {'fastai': fastai_ft, 'auto100': functools.partial(auto_ft, lr_mult=100), 'auto': auto_ft, 'cycle': cycle, 'cycle_1lr': cycle_1lr}
 
 def run_task(name, make):
     t0 = time.time()

@@ -33,7 +33,8 @@ def _check_init_lrs(init_lrs):
 
 def _check_fit_args(init_num_it, kwargs, init_lrs=(1e-5, 10.)):
     "Raise on the arguments that `fit_one_cycle` would take without a check, before any state changes"
-    _check_num('init_num_it', init_num_it, 6, 10**6, lo_ok=True, kind=(int,)); _check_init_lrs(init_lrs)
+    if init_num_it is not None: _check_num('init_num_it', init_num_it, 6, 10**6, lo_ok=True, kind=(int,))
+    _check_init_lrs(init_lrs)
     if 'pct_start' in kwargs: _check_num('pct_start', kwargs['pct_start'], 0, 1, hi_ok=False)
     for nm in ('div', 'div_final'):
         if nm in kwargs: _check_num(nm, kwargs[nm], 0)
@@ -41,6 +42,17 @@ def _check_fit_args(init_num_it, kwargs, init_lrs=(1e-5, 10.)):
 
 # %% ../nbs/03_learner.ipynb #e2562ba5
 from .suggest import LRSuggestion
+
+def _start_len(
+    num_it,      # the steps the user asked for; None chooses
+    fit_steps,   # optimizer steps of the fit the test starts
+    full,        # the first test's length when the fit is long enough
+    floor=40,    # never shorter than this
+) -> tuple:
+    "A fit's first test length, and a note for the history when the fit's own length shortened it"
+    if num_it is not None: return num_it, ''
+    n = int(min(full, max(floor, fit_steps)))
+    return n, (f' [the fit has {fit_steps} steps: a {n}-step first test, not {full}]' if n < full else '')
 
 def _start_suggestion(
     learn,            # the `Learner`, at the weights the fit starts from
@@ -79,26 +91,30 @@ def fit_auto_cycle(self:Learner,
     n_epoch,          # number of epochs
     lr_max=None,      # starting lr_max: None runs a full range test; a float or slice(lo, hi) starts there
     auto=None,        # the `AutoLR` controller to use (its settings); None makes a default one
-    init_num_it=75,   # steps of the initial range test when `lr_max` is None
+    init_num_it=None, # steps of the initial range test when `lr_max` is None; None: 75, or the fit's own steps if fewer (40 at least)
     init_lrs=(1e-5, 10.), # its window (start_lr, end_lr); an answer near 1e-5 widens it to 1e-7
     min_conf=0.3,     # below this confidence the initial test's answer is a guess: measure again, longer
     **kwargs,         # fit_one_cycle's: div, div_final, pct_start, wd, moms, cbs, reset_opt, start_epoch
 ):
-    "`fit_one_cycle` with `lr_max` found by a range test and re-measured between epochs by `AutoLR`"
+    "`fit_one_cycle` with `lr_max` (and, with several unfrozen groups, their ratio) found by range tests and re-measured between epochs by `AutoLR`"
     _check_epochs(n_epoch, 'n_epoch'); _check_lr_max(lr_max); _check_fit_args(init_num_it, kwargs, init_lrs)
     _check_num('min_conf', min_conf, 0, 1, lo_ok=True)
     if auto is not None and not isinstance(auto, AutoLR): raise TypeError(f'auto must be an AutoLR callback or None, got {type(auto).__name__}')
     ctl = ifnone(auto, AutoLR())
-    saved, start = getattr(self, 'auto_lr_saved', None) if kwargs.get('start_epoch') else None, None
+    saved, rows = getattr(self, 'auto_lr_saved', None) if kwargs.get('start_epoch') else None, []
+    if self.opt is None: self.create_opt() # as `fit` would
     if lr_max is None and saved is not None and ifnone(saved.get('fit_lr_max'), saved['peak']) is not None: # resuming: the saved run's schedule
         lr_max = np.array(ifnone(saved.get('fit_lr_max'), saved['peak']))
     elif lr_max is None:
-        start = _start_suggestion(self, init_num_it, min_conf, lrs=init_lrs)
-        lr_max = start[0].lr
-    if self.opt is None: self.create_opt() # as `fit` would
+        num_it, note = _start_len(init_num_it, n_epoch*len(self.dls.train), 75)
+        sg, crv = _start_suggestion(self, num_it, min_conf, lrs=init_lrs)
+        rows, lr_max = [(sg._replace(reason=sg.reason + note), crv)], sg.lr
+        if len(self.opt.param_lists) > 1 and getattr(self.opt, 'frozen_idx', 0) == 0: # several groups, all training: their ratio too
+            _, mult, more = _ratio_rows(self, sg.lr)
+            rows, lr_max = rows + more, _spread(sg.lr, mult) # the head at the level all the groups together took
     self.opt.set_hyper('lr', lr_max) # spread over the groups as `fit_one_cycle` spreads it...
     ctl.fit_lr_max = [float(h['lr']) for h in self.opt.hypers] # ...and kept: a resumed fit rebuilds this very schedule
-    if start: ctl.record_start(*start, np.array(ctl.fit_lr_max)) # one lr per parameter group
+    for r in rows: ctl.record_start(*r, np.array(ctl.fit_lr_max)) # one lr per parameter group
     cbs = L(kwargs.pop('cbs', None)) + [ctl]
     self.fit_one_cycle(n_epoch, lr_max, cbs=cbs, **kwargs)
 
@@ -199,6 +215,19 @@ def _measure_lr_mult(self:Learner,
     sg_b = rank0_suggestion(crv_b, keep_lr=sg_h.lr)
     return sg_h.lr, float(np.clip(sg_h.lr/sg_b.lr, 1., max_mult)), (sg_h, crv_h), (sg_b, crv_b)
 
+def _ratio_rows(self:Learner, ref, num_it=12, head_span=(1.5, 1.5), body_span=(2.5, 1.), still=1e-3, max_mult=1e3):
+    "`_measure_lr_mult` around `ref`, with the two tests as history rows that say how the ratio was found: `(head_lr, lr_mult, [(sg, crv), (sg, crv)])`"
+    head, mult, (sg_h, crv_h), (sg_b, crv_b) = _measure_lr_mult(self, ref, num_it, head_span, body_span, still, max_mult)
+    n, steps = len(self.opt.param_lists), len(self.dls.train)
+    clip = f' -> {mult:.3g}' if not math.isclose(mult, head/sg_b.lr) else ''
+    return head, mult, [(sg_h._replace(reason=f'unfrozen, head alone (body at {still:g}x): {sg_h.reason}{_short(len(crv_h), steps)}'), crv_h),
+                        (sg_b._replace(reason=f'unfrozen, body alone (head at {still:g}x): {sg_b.reason}; lr_mult = head {head:.2e} / body {sg_b.lr:.2e}'
+                                              f' = {head/sg_b.lr:.3g}{clip}, spread over {n} groups as fastai\'s even_mults{_short(len(crv_b), steps)}'), crv_b)]
+
+def _spread(head, mult):
+    "The `lr_max` that spreads `head` over the groups with ratio `mult` as fastai does: `slice(head/mult, head)`, or `head` when `mult` is 1"
+    return slice(head/mult, head) if mult > 1 else head
+
 @patch
 @delegates(Learner.fit_one_cycle, but=['lr_max', 'pct_start', 'div'])
 def fine_tune_auto(self:Learner,
@@ -208,7 +237,7 @@ def fine_tune_auto(self:Learner,
     pct_start=0.3,       # warm-up share of the unfrozen phase (fastai's `fine_tune` default)
     div=5.0,             # initial lr divisor of the unfrozen phase (fastai's `fine_tune` default)
     auto=None,           # the `AutoLR` controller for both phases; None makes a default one
-    init_num_it=60,      # steps of the first range test (the frozen phase's, or the unfrozen head's when `freeze_epochs=0`)
+    init_num_it=None,    # steps of the first range test (the frozen phase's, or the unfrozen head's when `freeze_epochs=0`); None: 60, or both phases' steps if fewer (40 at least)
     init_lrs=(1e-5, 10.),# its window (start_lr, end_lr)
     test_num_it=12,      # steps of each unfrozen-phase test, centred on the frozen phase's answer
     head_span=(1.5, 1.5),# the unfrozen head's test window, in decades below and above that answer
@@ -223,12 +252,13 @@ def fine_tune_auto(self:Learner,
     _check_fit_args(init_num_it, dict(kwargs, pct_start=pct_start, div=div))
     if auto is not None and not isinstance(auto, AutoLR): raise TypeError(f'auto must be an AutoLR callback or None, got {type(auto).__name__}')
     ctl, steps = ifnone(auto, AutoLR()), len(self.dls.train)
+    init_num_it, note = _start_len(init_num_it, (freeze_epochs + epochs)*steps, 60) # `note` goes on the first test's row
     ref = None
     if freeze_epochs:
         self.freeze()
         crv = self.range_test(*init_lrs, num_it=init_num_it)
         sg = rank0_suggestion(crv)
-        ctl.record_start(sg._replace(reason=f'frozen body, head alone: {sg.reason}{_short(len(crv), steps)}'), crv, np.full(len(self.opt.param_lists), sg.lr))
+        ctl.record_start(sg._replace(reason=f'frozen body, head alone: {sg.reason}{_short(len(crv), steps)}{note}'), crv, np.full(len(self.opt.param_lists), sg.lr))
         self.fit_auto_cycle(freeze_epochs, sg.lr, pct_start=0.99, auto=ctl, **kwargs)
         ref = float(ctl.history[f'lr_max_{len(self.opt.param_lists)-1}'].iloc[-1]) # the head's lr where the frozen phase left it
     self.unfreeze()
@@ -240,7 +270,7 @@ def fine_tune_auto(self:Learner,
         crv = self.range_test(lo, hi, num_it=test_num_it if ref is not None else init_num_it, lr_ratios=mults)
         sg = rank0_suggestion(crv, keep_lr=ref)
         why = f'lr_mult {lr_mult:g} fixed' if lr_mult is not None and n > 1 else 'one group'
-        ctl.record_start(sg._replace(reason=f'unfrozen, {why}: {sg.reason}{_short(len(crv), steps)}'), crv, mults*sg.lr)
+        ctl.record_start(sg._replace(reason=f'unfrozen, {why}: {sg.reason}{_short(len(crv), steps)}{"" if ref is not None else note}'), crv, mults*sg.lr)
         head, mult = sg.lr, ifnone(lr_mult, 1.)
     else:
         first = None
@@ -248,10 +278,8 @@ def fine_tune_auto(self:Learner,
             crv = self.range_test(*init_lrs, num_it=init_num_it, lr_ratios=[still]*(n-1) + [1.])
             first = rank0_suggestion(crv), crv
             ref = first[0].lr
-        head, mult, (sg_h, crv_h), (sg_b, crv_b) = _measure_lr_mult(self, ref, test_num_it, head_span, body_span, still, max_mult)
+        head, mult, rows = _ratio_rows(self, ref, test_num_it, head_span, body_span, still, max_mult)
         mults = _group_mults(mult, n)
-        if first: ctl.record_start(first[0]._replace(reason=f'no frozen phase, head alone (body at {still:g}x): {first[0].reason}{_short(len(first[1]), steps)}'), first[1], mults*head)
-        ctl.record_start(sg_h._replace(reason=f'unfrozen, head alone (body at {still:g}x): {sg_h.reason}{_short(len(crv_h), steps)}'), crv_h, mults*head)
-        ctl.record_start(sg_b._replace(reason=f'unfrozen, body alone (head at {still:g}x): {sg_b.reason}; lr_mult = head {head:.2e} / body {sg_b.lr:.2e}'
-                                              f' = {head/sg_b.lr:.3g}{" -> "+format(mult, ".3g") if not math.isclose(mult, head/sg_b.lr) else ""}, spread over {n} groups as fastai\'s even_mults{_short(len(crv_b), steps)}'), crv_b, mults*head)
-    self.fit_auto_cycle(epochs, slice(head/mult, head) if n > 1 and mult > 1 else head, pct_start=pct_start, div=div, auto=ctl, **kwargs)
+        if first: ctl.record_start(first[0]._replace(reason=f'no frozen phase, head alone (body at {still:g}x): {first[0].reason}{_short(len(first[1]), steps)}{note}'), first[1], mults*head)
+        for r in rows: ctl.record_start(*r, mults*head)
+    self.fit_auto_cycle(epochs, _spread(head, mult) if n > 1 else head, pct_start=pct_start, div=div, auto=ctl, **kwargs)
