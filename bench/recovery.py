@@ -21,6 +21,8 @@ VARIANTS = {
     'wide, undamped': dict(start_span=(3., 3.), start_damping=1.),
     'wide, undamped, 2 decades': dict(start_span=(3., 3.), start_damping=1., start_max_step=2.),
     'narrow, undamped, 2 decades': dict(start_span=(1.5, 2.), start_damping=1., start_max_step=2.),
+    'default, start test 40 steps at least': dict(start_it=40),
+    'default, start test 25 steps at least': dict(start_it=25),
 }
 
 def run(name, seed, lr, auto=None):

@@ -80,6 +80,7 @@ class AutoLR(Callback):
         start_span=(3., 3.), # the same for the test of a starting lr_max the user gave (None: `span`)
         start_damping=1.,    # `damping` of the start test's move (None: `damping`)
         start_max_step=2.,   # `max_step` of the start test's move, in decades (None: `max_step`)
+        start_it=12,         # the start test is at least this long, whatever the budget
         min_it=12,       # shortest test (a tiny dataset still gets one test this long)
         max_it=40,       # longest test
         damping=0.5,     # share of the way (in log10 lr) to the suggestion moved per test, times its confidence
@@ -95,6 +96,7 @@ class AutoLR(Callback):
                 raise ValueError(f'{nm} must be a pair of decades (below, above) the current lr_max, like (1.5, 2.), got {v!r}')
         _check_num('max_step', max_step, 0, 20, hi_ok=False); _check_num('every', every, 1, 10**6, lo_ok=True, kind=(int,))
         _check_num('min_it', min_it, 6, 10**6, lo_ok=True, kind=(int,)) # 6: the range test's minimum
+        _check_num('start_it', start_it, 6, 10**6, lo_ok=True, kind=(int,))
         _check_num('max_it', max_it, min_it, 10**6, lo_ok=True, kind=(int,))
         store_attr()
         self.rows, self.curves, self.applied, self.static, self.scale, self.n_fit, self.found_start = [], [], [], [], 1., 0, False
@@ -193,7 +195,7 @@ def _test(self:AutoLR, epoch, start=False):
     "A short range test around the current target `lr_max`, and the move it calls for"
     cur = self.peak * self.target
     lo, hi = ifnone(self.start_span, self.span) if start else self.span
-    crv = self.learn.range_test(cur[-1] / 10**lo, cur[-1] * 10**hi, num_it=self.num_it, lr_ratios=cur/cur[-1])
+    crv = self.learn.range_test(cur[-1] / 10**lo, cur[-1] * 10**hi, num_it=max(self.num_it, self.start_it) if start else self.num_it, lr_ratios=cur/cur[-1])
     sg = rank0_suggestion(crv, keep_lr=float(cur[-1]))
     self.move_toward(sg._replace(reason=sg.reason + short_epoch_note(len(crv), _steps_per_epoch(self.learn))), crv, epoch=epoch, start=start)
 
@@ -323,7 +325,7 @@ def after_step(self:AutoLR):
     for i, v in enumerate(np.atleast_1d(self.peak * self.scale)): w.add_scalar(f'auto_lr/lr_max_{i}', float(v), step)
 
 # %% ../nbs/02_callback.ipynb #e624b06a
-_SETTINGS = ('budget', 'every', 'span', 'start_span', 'start_damping', 'start_max_step', 'min_it', 'max_it', 'damping', 'max_step', 'show_col', 'check_start')
+_SETTINGS = ('budget', 'every', 'span', 'start_span', 'start_damping', 'start_max_step', 'start_it', 'min_it', 'max_it', 'damping', 'max_step', 'show_col', 'check_start')
 
 def _plain(v):
     "`v` as JSON-ready data: numpy scalars and arrays become python numbers and lists, tuples lists"
@@ -352,13 +354,13 @@ def state_dict(self:AutoLR):
 def load_state_dict(self:AutoLR, sd):
     "Take the settings and state of `sd` (from `state_dict`); raise, changing nothing, if it is not such a state"
     st = {k: tuple(v) if isinstance(v, list) else v for k,v in sd['settings'].items()}
-    AutoLR(**st) # the settings pass the constructor's checks
+    chk = AutoLR(**st) # the settings pass the constructor's checks (a setting the state lacks, from an older version, takes its default)
     curves = [(c['epoch'], _data_curve(c['curve']), _data_suggestion(c['suggestion'])) for c in sd['curves']]
     scale, target, n_fit = float(sd['scale']), float(sd['target']), int(sd['n_fit'])
     rows, applied, static = [dict(r) for r in sd['rows']], [float(v) for v in sd['applied']], [float(v) for v in sd['static']]
     prev = None if sd.get('prev') is None else float(sd['prev'])
     fit_lr_max = None if sd.get('fit_lr_max') is None else [float(v) for v in sd['fit_lr_max']]
-    for k in _SETTINGS: setattr(self, k, st[k])
+    for k in _SETTINGS: setattr(self, k, getattr(chk, k))
     self.scale, self.target, self.n_fit, self.rows, self.curves, self.applied, self.static, self.prev = scale, target, n_fit, rows, curves, applied, static, prev
     self.fit_lr_max = fit_lr_max
 
