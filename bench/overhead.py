@@ -3,12 +3,15 @@
 - between-epoch tests: `fit_one_cycle(3, 1e-2, cbs=AutoLR())` / `fit_one_cycle(3, 1e-2)` (target: <= 1 + budget + 0.01)
 - per-batch cost alone: `AutoLR(every=10**6, check_start=False)` (no test at all) / plain
 - one call: `fit_auto_cycle(3)` / `lr_find()` + `fit_one_cycle(3, valley)` (target: <= 1.00)
+- per-batch work timed alone, in a tight loop (the fits' timings above are noisier than the effect): the controller's
+  8 batch events through fastai's dispatch and its `_scaled`, beside an empty `Callback`'s dispatch
 on a 20 -> 64 -> 2 MLP with 200 batches of 16 per epoch (the issue's case), one thread. Each repeat runs every
 variant once, in rotating order; the ratios are of the medians.
 
     python bench/overhead.py [--reps 5]
 """
 import argparse, statistics, time, warnings
+import numpy as np
 import torch
 from torch import nn
 from fastai.basics import *
@@ -33,6 +36,24 @@ VARIANTS = {
     'auto_cycle': lambda l: l.fit_auto_cycle(3),
 }
 
+BATCH_EVENTS = ('before_batch', 'after_pred', 'after_loss', 'before_backward', 'after_backward', 'before_step', 'after_step', 'after_batch')
+
+def event_cost(n=3000, reps=7):
+    "µs per training batch of the controller's work between tests (its 8 events through fastai's dispatch, and `_scaled`), and of an empty `Callback`'s dispatch; the least of `reps` timed loops"
+    l = mlp_learner()
+    with l.no_bar(), l.no_logging(): l.fit_one_cycle(1, 1e-2, cbs=AutoLR(every=10**6, check_start=False)) # the controller's per-fit state
+    ctl, empty = l.auto_lr, Callback()
+    empty.learn = ctl.learn = l; l.training, l.loss = True, torch.tensor(0.5)
+    b = np.array([1e-3])
+    def loop(cb, sched):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            for e in BATCH_EVENTS: cb(e)
+            if sched: cb._scaled(b)
+        return (time.perf_counter() - t0)/n*1e6
+    ta, te = min(loop(ctl, True) for _ in range(reps)), min(loop(empty, False) for _ in range(reps))
+    return ta, te
+
 def timed(name, seed):
     l = mlp_learner(seed)
     t0 = time.perf_counter()
@@ -55,3 +76,7 @@ if __name__ == '__main__':
     print(f"between-epoch tests   AutoLR() / plain          {m['AutoLR()']/m['plain']:.3f}   (target <= {1+0.05+0.01:.2f})")
     print(f"per-batch cost        no tests / plain          {m['no tests']/m['plain']:.3f}")
     print(f"one call              fit_auto_cycle / fastai   {m['auto_cycle']/m['fastai']:.3f}   (target <= 1.00)")
+    ta, te = event_cost()
+    batch = m['plain']/(3*len(l.dls.train))*1e6
+    print(f"per-batch work, timed alone (least of 7 loops): AutoLR {ta:.1f} µs a batch = {ta/batch:.2%} of this MLP's {batch:.0f} µs plain batch; "
+          f"a Callback that handles no event costs {te:.1f} µs (fastai's dispatch looks each missing event up on the learner and its model)")

@@ -13,6 +13,7 @@ from fastai.basics import *
 from fastai.callback.schedule import ParamScheduler
 from fastai.callback.training import GradientAccumulation
 from fastai.learner import ValueMetric
+from fastai.callback.core import _events # the names of the training loop's events
 from . import core # imported for its patch: `Learner.range_test`, which this module calls
 from .core import LRCurve, rng_data, set_rng_data
 from .suggest import LRSuggestion, _check_num
@@ -103,6 +104,13 @@ class AutoLR(Callback):
 
     @property
     def name(self): return 'auto_lr_cb' # fastai deletes `learn.<name>` after a fit; `learn.auto_lr` is set by hand and stays
+    @property
+    def training(self): return self.learn.training
+
+# fastai's `Callback.__call__` looks up each event, and `training`, on the callback, at every batch; a name the callback
+# lacks goes through `GetAttr` to the learner and from there to its model, several µs a lookup. So every event is a
+# noop on the class, found at once (the handlers patched in below replace theirs), and `training` is read directly.
+for _e in _events: setattr(AutoLR, _e, noop)
 
 # %% ../nbs/02_callback.ipynb #736f0c7a
 @patch
@@ -151,11 +159,12 @@ def _scaled(self:AutoLR, b):
     lr = float(b[-1]) if getattr(b, 'ndim', 0) else float(b)
     last = max(lr, 1e-300)
     step = 0. if self.prev is None else abs(math.log10(last) - math.log10(self.prev)) # the schedule's own step into this batch
-    self.prev = last
+    d = self.__dict__ # plain writes: `Callback.__setattr__` asks the learner, and its model, whether each name is theirs
+    d['prev'] = last
     if self.scale != self.target:
         room = max(0., self.speed - step)
         gap = math.log10(self.target) - math.log10(self.scale)
-        self.scale *= 10**min(max(gap, -room), room)
+        d['scale'] = self.scale * 10**min(max(gap, -room), room)
     self.static.append(lr); self.applied.append(lr*self.scale)
     return b*self.scale
 
