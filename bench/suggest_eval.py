@@ -90,7 +90,7 @@ if __name__ == '__main__':
         print(f"  {'reading':36} " + ' '.join(f'{t[:12]:>12}' for t in tasks) + f" {'median':>7} {'worst':>6} {'ep1-3':>6}")
         readings = {'onset - 0.25 (not left of the minimum)': dict()}
         for fd in (1., 0.95, 0.9, 0.8, 0.7): readings[f'and fall {fd:.0%} complete'] = dict(fall_done=fd)
-        for b in (0.5, 0.75, 1.0): readings[f'onset - {b}'] = dict(before=b, fall_done=None)
+        for b in (0.5, 0.75, 1.0): readings[f'onset - {b}'] = dict(before=b, noise_shift=0)
         for cap in (2, 3, 4, 6, 10, 30): readings[f'onset of a rise capped at {cap}x min'] = dict(rise_cap=cap)
         for sh in (1, 2, 3, 4): readings[f'valley point - {sh} x noise/fall'] = dict(noise_shift=sh)
         for cap in (4, 6, 10):
