@@ -105,12 +105,14 @@ class AutoLR(Callback):
     @property
     def name(self): return 'auto_lr_cb' # fastai deletes `learn.<name>` after a fit; `learn.auto_lr` is set by hand and stays
     @property
-    def training(self): return self.learn.training
+    def training(self): return getattr(self.learn, 'training', True) # fastai's own default for a callback outside a fit
 
 # fastai's `Callback.__call__` looks up each event, and `training`, on the callback, at every batch; a name the callback
 # lacks goes through `GetAttr` to the learner and from there to its model, several µs a lookup. So every event is a
 # noop on the class, found at once (the handlers patched in below replace theirs), and `training` is read directly.
+# A subclass that mixes in another callback's handlers must list that callback before `AutoLR` among its bases.
 for _e in _events: setattr(AutoLR, _e, noop)
+del _e
 
 # %% ../nbs/02_callback.ipynb #736f0c7a
 @patch

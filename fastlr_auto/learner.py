@@ -11,7 +11,7 @@ import numpy as np
 from fastai.basics import *
 from fastai.callback.schedule import *
 from . import core # imported for its patch: `Learner.range_test`, which this module calls
-from .callback import AutoLR, rank0_suggestion, short_epoch_note
+from .callback import AutoLR, rank0_suggestion, short_epoch_note, _steps_per_epoch
 from .suggest import _check_num
 
 # %% auto #0
@@ -28,6 +28,7 @@ def _check_lr_max(lr_max):
 def _check_epochs(n, name, lo=1): _check_num(name, n, lo, 10**6, lo_ok=True, kind=(int,))
 
 def _check_init_lrs(init_lrs):
+    "Raise unless `init_lrs` is a window `(start_lr, end_lr)` with 0 < start_lr < end_lr"
     if not (isinstance(init_lrs, tuple) and len(init_lrs) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0 for x in init_lrs) and init_lrs[0] < init_lrs[1]):
         raise ValueError(f'init_lrs must be a pair (start_lr, end_lr) with 0 < start_lr < end_lr, got {init_lrs!r}')
 
@@ -66,8 +67,8 @@ def _start_suggestion(
     "The starting lr: a range test; at the window's low edge, a wider one; below `min_conf`, a second test `longer` times as long; if both are guesses, the lower answer, lowered further: `(LRSuggestion, LRCurve)`"
     crv = learn.range_test(*lrs, num_it=num_it)
     sg = rank0_suggestion(crv)
-    if lrs[0] > low_lr and sg.point[0] < lrs[0]*10**edge: # the curve may hold more below its window
-        wide = max(num_it, round(num_it*math.log10(lrs[1]/low_lr)/math.log10(lrs[1]/lrs[0])))
+    if lrs[0] > low_lr and math.log10(lrs[1]/lrs[0]) > 2*edge and sg.point[0] < lrs[0]*10**edge: # a wide window whose answer sits at its low edge: the curve may hold more below it
+        wide = min(2*num_it, round(num_it*math.log10(lrs[1]/low_lr)/math.log10(lrs[1]/lrs[0])))
         low = f'swept again from {low_lr:g}: the {num_it}-step test from {lrs[0]:g} answered {sg.lr:.3g}, at its low edge'
         lrs, num_it = (low_lr, lrs[1]), wide
         crv = learn.range_test(*lrs, num_it=num_it)
@@ -92,24 +93,28 @@ def fit_auto_cycle(self:Learner,
     lr_max=None,      # starting lr_max: None runs a full range test; a float or slice(lo, hi) starts there
     auto=None,        # the `AutoLR` controller to use (its settings); None makes a default one
     init_num_it=None, # steps of the initial range test when `lr_max` is None; None: 75, or the fit's own steps if fewer (40 at least)
-    init_lrs=(1e-5, 10.), # its window (start_lr, end_lr); an answer near 1e-5 widens it to 1e-7
+    init_lrs=(1e-5, 10.), # its window (start_lr, end_lr); an answer within a decade of its start widens it to 1e-7
     min_conf=0.3,     # below this confidence the initial test's answer is a guess: measure again, longer
+    lr_mult=None,     # with several groups and no `lr_max`: the last group's lr over the first's; None measures it (unfrozen), 1 gives every group one lr
     **kwargs,         # fit_one_cycle's: div, div_final, pct_start, wd, moms, cbs, reset_opt, start_epoch
 ):
     "`fit_one_cycle` with `lr_max` (and, with several unfrozen groups, their ratio) found by range tests and re-measured between epochs by `AutoLR`"
     _check_epochs(n_epoch, 'n_epoch'); _check_lr_max(lr_max); _check_fit_args(init_num_it, kwargs, init_lrs)
     _check_num('min_conf', min_conf, 0, 1, lo_ok=True)
+    if lr_mult is not None: _check_num('lr_mult', lr_mult, 1, 1e12, lo_ok=True)
     if auto is not None and not isinstance(auto, AutoLR): raise TypeError(f'auto must be an AutoLR callback or None, got {type(auto).__name__}')
+    if not any(p.requires_grad for p in self.model.parameters()): raise ValueError('learn.model has no trainable parameters (all have requires_grad=False): nothing to fit')
     ctl = ifnone(auto, AutoLR())
     saved, rows = getattr(self, 'auto_lr_saved', None) if kwargs.get('start_epoch') else None, []
     if self.opt is None: self.create_opt() # as `fit` would
     if lr_max is None and saved is not None and ifnone(saved.get('fit_lr_max'), saved['peak']) is not None: # resuming: the saved run's schedule
         lr_max = np.array(ifnone(saved.get('fit_lr_max'), saved['peak']))
     elif lr_max is None:
-        num_it, note = _start_len(init_num_it, n_epoch*len(self.dls.train), 75)
+        num_it, note = _start_len(init_num_it, (n_epoch - kwargs.get('start_epoch', 0))*_steps_per_epoch(self), 75)
         sg, crv = _start_suggestion(self, num_it, min_conf, lrs=init_lrs)
         rows, lr_max = [(sg._replace(reason=sg.reason + note), crv)], sg.lr
-        if len(self.opt.param_lists) > 1 and getattr(self.opt, 'frozen_idx', 0) == 0: # several groups, all training: their ratio too
+        if len(self.opt.param_lists) > 1 and lr_mult is not None: lr_max = _spread(sg.lr, lr_mult)
+        elif len(self.opt.param_lists) > 1 and getattr(self.opt, 'frozen_idx', 0) == 0: # several groups, all training: their ratio too
             _, mult, more = _ratio_rows(self, sg.lr)
             rows, lr_max = rows + more, _spread(sg.lr, mult) # the head at the level all the groups together took
     self.opt.set_hyper('lr', lr_max) # spread over the groups as `fit_one_cycle` spreads it...
@@ -215,9 +220,13 @@ def _measure_lr_mult(self:Learner,
     sg_b = rank0_suggestion(crv_b, keep_lr=sg_h.lr)
     return sg_h.lr, float(np.clip(sg_h.lr/sg_b.lr, 1., max_mult)), (sg_h, crv_h), (sg_b, crv_b)
 
-def _ratio_rows(self:Learner, ref, num_it=12, head_span=(1.5, 1.5), body_span=(2.5, 1.), still=1e-3, max_mult=1e3):
+def _ratio_rows(self:Learner,
+    ref,          # the head's lr the two tests centre on
+    still=1e-3,   # lr of the groups held still in a one-group test, relative to the moving group's
+    **kwargs,     # `_measure_lr_mult`'s others: num_it, head_span, body_span, max_mult
+):
     "`_measure_lr_mult` around `ref`, with the two tests as history rows that say how the ratio was found: `(head_lr, lr_mult, [(sg, crv), (sg, crv)])`"
-    head, mult, (sg_h, crv_h), (sg_b, crv_b) = _measure_lr_mult(self, ref, num_it, head_span, body_span, still, max_mult)
+    head, mult, (sg_h, crv_h), (sg_b, crv_b) = _measure_lr_mult(self, ref, still=still, **kwargs)
     n, steps = len(self.opt.param_lists), len(self.dls.train)
     clip = f' -> {mult:.3g}' if not math.isclose(mult, head/sg_b.lr) else ''
     return head, mult, [(sg_h._replace(reason=f'unfrozen, head alone (body at {still:g}x): {sg_h.reason}{_short(len(crv_h), steps)}'), crv_h),
@@ -278,7 +287,7 @@ def fine_tune_auto(self:Learner,
             crv = self.range_test(*init_lrs, num_it=init_num_it, lr_ratios=[still]*(n-1) + [1.])
             first = rank0_suggestion(crv), crv
             ref = first[0].lr
-        head, mult, rows = _ratio_rows(self, ref, test_num_it, head_span, body_span, still, max_mult)
+        head, mult, rows = _ratio_rows(self, ref, still, num_it=test_num_it, head_span=head_span, body_span=body_span, max_mult=max_mult)
         mults = _group_mults(mult, n)
         if first: ctl.record_start(first[0]._replace(reason=f'no frozen phase, head alone (body at {still:g}x): {first[0].reason}{_short(len(first[1]), steps)}{note}'), first[1], mults*head)
         for r in rows: ctl.record_start(*r, mults*head)

@@ -230,7 +230,7 @@ def test_mixup_cutmix(vision_learn, mix):
     probe = Probe('after_loss', lambda l: l.loss_func == cb.lf)
     fits = run_watched(learn, 'fit_auto_cycle', 2, cbs=[cb, probe], init_num_it=IT, auto=short_auto())
     check_ratios(fits, check_history(learn))
-    h = learn.auto_lr.history # an unfrozen vision_learner (pretrained=False) with 3 groups: 3 start tests (the head alone in full, then head and body), and one between the epochs
+    h = learn.auto_lr.history # an unfrozen vision_learner (pretrained=False) with 3 groups: 3 start tests (all the groups together, then the head alone and the body alone), and one between the epochs
     assert (h.epoch == 0).sum() == 3 and (h.epoch > 0).sum() == 1, h
     assert probe.seen and all(probe.seen) # every training loss was the mixed one, also after the test between epochs
     assert learn.loss_func is lf0 # and the learner's own loss is back after the fit

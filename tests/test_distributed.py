@@ -18,7 +18,7 @@ def test_two_ranks_end_identical(tmp_path):
     r, (a, b) = launch(tmp_path, '--epochs', '3')
     assert a['world'] == b['world'] == 2 and a['backend'] == 'gloo'       # really one process group, not two lone fits
     h = pd.DataFrame(a['history'])
-    assert len(h) >= 2 and h.num_it.iloc[0] >= 40 and (h.num_it.iloc[1:] <= 24).all() # the start test (40 steps at least) and at least one between epochs
+    assert (h.epoch == 0).sum() == 1 and (h.epoch > 0).sum() >= 1, h     # the start test and at least one between epochs
     pd.testing.assert_frame_equal(h, pd.DataFrame(b['history']))                        # one curve, one decision: same history
     assert a['weights'].keys() == b['weights'].keys()
     for k in a['weights']: assert torch.equal(a['weights'][k], b['weights'][k]), k
