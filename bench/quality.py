@@ -68,6 +68,8 @@ def run(name, method, seed, lr=None):
     if method == 'sfree':
         from schedulefree import AdamWScheduleFree
         learn.opt_func = partial(OptimWrapper, opt=AdamWScheduleFree, warmup_steps=max(1, round(0.05*t['epochs']*len(learn.dls.train))))
+    if method in ('prodigy', 'sfree') and learn.opt is not None: # made already (a frozen body): made again with that optimizer, frozen as it was
+        frozen = learn.opt.frozen_idx; learn.opt = None; learn.create_opt(); learn.freeze_to(frozen)
     t0 = time.perf_counter()
     with learn.no_bar(), learn.no_logging():
         if method == 'auto': learn.fit_auto_cycle(t['epochs'], lr)
