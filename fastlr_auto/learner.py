@@ -32,10 +32,10 @@ def _check_init_lrs(init_lrs):
     if not (isinstance(init_lrs, tuple) and len(init_lrs) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0 for x in init_lrs) and init_lrs[0] < init_lrs[1]):
         raise ValueError(f'init_lrs must be a pair (start_lr, end_lr) with 0 < start_lr < end_lr, got {init_lrs!r}')
 
-def _check_fit_args(init_num_it, kwargs, init_lrs=(1e-5, 10.)):
+def _check_fit_args(init_num_it, kwargs, init_lrs=None):
     "Raise on the arguments that `fit_one_cycle` would take without a check, before any state changes"
     if init_num_it is not None: _check_num('init_num_it', init_num_it, 6, 10**6, lo_ok=True, kind=(int,))
-    _check_init_lrs(init_lrs)
+    if init_lrs is not None: _check_init_lrs(init_lrs)
     if 'pct_start' in kwargs: _check_num('pct_start', kwargs['pct_start'], 0, 1, hi_ok=False)
     for nm in ('div', 'div_final'):
         if nm in kwargs: _check_num(nm, kwargs[nm], 0)
@@ -227,7 +227,7 @@ def _ratio_rows(self:Learner,
 ):
     "`_measure_lr_mult` around `ref`, with the two tests as history rows that say how the ratio was found: `(head_lr, lr_mult, [(sg, crv), (sg, crv)])`"
     head, mult, (sg_h, crv_h), (sg_b, crv_b) = _measure_lr_mult(self, ref, still=still, **kwargs)
-    n, steps = len(self.opt.param_lists), len(self.dls.train)
+    n, steps = len(self.opt.param_lists), _steps_per_epoch(self)
     clip = f' -> {mult:.3g}' if not math.isclose(mult, head/sg_b.lr) else ''
     return head, mult, [(sg_h._replace(reason=f'unfrozen, head alone (body at {still:g}x): {sg_h.reason}{_short(len(crv_h), steps)}'), crv_h),
                         (sg_b._replace(reason=f'unfrozen, body alone (head at {still:g}x): {sg_b.reason}; lr_mult = head {head:.2e} / body {sg_b.lr:.2e}'
@@ -260,7 +260,7 @@ def fine_tune_auto(self:Learner,
     _check_fine_tune_args(lr_mult, test_num_it, init_lrs, head_span, body_span, still, max_mult)
     _check_fit_args(init_num_it, dict(kwargs, pct_start=pct_start, div=div))
     if auto is not None and not isinstance(auto, AutoLR): raise TypeError(f'auto must be an AutoLR callback or None, got {type(auto).__name__}')
-    ctl, steps = ifnone(auto, AutoLR()), len(self.dls.train)
+    ctl, steps = ifnone(auto, AutoLR()), _steps_per_epoch(self) # optimizer steps, as the controller counts them
     init_num_it, note = _start_len(init_num_it, (freeze_epochs + epochs)*steps, 60) # `note` goes on the first test's row
     ref = None
     if freeze_epochs:
