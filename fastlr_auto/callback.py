@@ -88,6 +88,7 @@ class AutoLR(Callback):
         max_step=1.,     # largest change of lr_max per test, in decades
         show_col=True,   # add the applied `lr_max` as a column of the Recorder / progress table
         check_start=True,# test the starting `lr_max` before the first epoch (skipped when `fit_auto_cycle` just found it)
+        skip_nonfinite=True, # skip a step whose training loss is not finite, and back off (reads the loss each step: on a GPU a sync, in a distributed run an all-reduce); False reads nothing
     ):
         _check_num('budget', budget, 0, 1); _check_num('damping', damping, 0, 1)
         if start_damping is not None: _check_num('start_damping', start_damping, 0, 1)
@@ -99,6 +100,7 @@ class AutoLR(Callback):
         _check_num('min_it', min_it, 6, 10**6, lo_ok=True, kind=(int,)) # 6: the range test's minimum
         _check_num('start_it', start_it, 6, 10**6, lo_ok=True, kind=(int,))
         _check_num('max_it', max_it, min_it, 10**6, lo_ok=True, kind=(int,))
+        if not isinstance(skip_nonfinite, bool): raise TypeError(f'skip_nonfinite must be True or False, got {type(skip_nonfinite).__name__} {skip_nonfinite!r}')
         store_attr()
         self.rows, self.curves, self.applied, self.static, self.scale, self.n_fit, self.found_start = [], [], [], [], 1., 0, False
 
@@ -183,6 +185,7 @@ def _finite(t):
 @patch
 def before_step(self:AutoLR):
     "A non-finite training loss: skip this step (its gradients would write NaN into the weights) and back off"
+    if not self.skip_nonfinite: return
     ok = _finite(self.learn.loss)
     if self.distributed: ok = all_ranks(ok)
     if not ok: self.back_off(); raise CancelStepException()
@@ -336,7 +339,7 @@ def after_step(self:AutoLR):
     for i, v in enumerate(np.atleast_1d(self.peak * self.scale)): w.add_scalar(f'auto_lr/lr_max_{i}', float(v), step)
 
 # %% ../nbs/02_callback.ipynb #e624b06a
-_SETTINGS = ('budget', 'every', 'span', 'start_span', 'start_damping', 'start_max_step', 'start_it', 'min_it', 'max_it', 'damping', 'max_step', 'show_col', 'check_start')
+_SETTINGS = ('budget', 'every', 'span', 'start_span', 'start_damping', 'start_max_step', 'start_it', 'min_it', 'max_it', 'damping', 'max_step', 'show_col', 'check_start', 'skip_nonfinite')
 
 def _plain(v):
     "`v` as JSON-ready data: numpy scalars and arrays become python numbers and lists, tuples lists"
