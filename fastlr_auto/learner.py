@@ -211,14 +211,14 @@ def _measure_lr_mult(self:Learner,
     still=1e-3,        # lr of the groups held still in a one-group test, relative to the moving group's
     max_mult=1e3,      # the largest lr_mult it returns
 ):
-    "Two short range tests, the head moving alone then the body: `(head_lr, lr_mult, (head_sg, head_crv), (body_sg, body_crv))`"
+    "Two short range tests, the head moving alone then the body: `(head_lr, lr_mult, (head_sg, head_crv), (body_sg, body_crv))`; a body that takes more than the head gives ratio 1 at the body's lr"
     n = len(self.opt.param_lists)
     crv_h = self.range_test(ref_lr/10**head_span[0], ref_lr*10**head_span[1], num_it=num_it, lr_ratios=[still]*(n-1) + [1.])
     sg_h = rank0_suggestion(crv_h, keep_lr=ref_lr)
     crv_b = self.range_test(still*ref_lr/10**body_span[0], still*ref_lr*10**body_span[1], num_it=num_it, lr_ratios=[1.]*(n-1) + [still])
     crv_b = _scaled(crv_b, 1/still) # the body's lrs
     sg_b = rank0_suggestion(crv_b, keep_lr=sg_h.lr)
-    return sg_h.lr, float(np.clip(sg_h.lr/sg_b.lr, 1., max_mult)), (sg_h, crv_h), (sg_b, crv_b)
+    return max(sg_h.lr, sg_b.lr), float(np.clip(sg_h.lr/sg_b.lr, 1., max_mult)), (sg_h, crv_h), (sg_b, crv_b)
 
 def _ratio_rows(self:Learner,
     ref,          # the head's lr the two tests centre on
@@ -228,10 +228,11 @@ def _ratio_rows(self:Learner,
     "`_measure_lr_mult` around `ref`, with the two tests as history rows that say how the ratio was found: `(head_lr, lr_mult, [(sg, crv), (sg, crv)])`"
     head, mult, (sg_h, crv_h), (sg_b, crv_b) = _measure_lr_mult(self, ref, still=still, **kwargs)
     n, steps = len(self.opt.param_lists), _steps_per_epoch(self)
-    clip = f' -> {mult:.3g}' if not math.isclose(mult, head/sg_b.lr) else ''
+    clip = f' -> {mult:.3g}' if not math.isclose(mult, sg_h.lr/sg_b.lr) else ''
+    level = f'; the body alone takes more than the head: every group at the body\'s {head:.2e}' if head > sg_h.lr else ''
     return head, mult, [(sg_h._replace(reason=f'unfrozen, head alone (body at {still:g}x): {sg_h.reason}{_short(len(crv_h), steps)}'), crv_h),
-                        (sg_b._replace(reason=f'unfrozen, body alone (head at {still:g}x): {sg_b.reason}; lr_mult = head {head:.2e} / body {sg_b.lr:.2e}'
-                                              f' = {head/sg_b.lr:.3g}{clip}, spread over {n} groups as fastai\'s even_mults{_short(len(crv_b), steps)}'), crv_b)]
+                        (sg_b._replace(reason=f'unfrozen, body alone (head at {still:g}x): {sg_b.reason}; lr_mult = head {sg_h.lr:.2e} / body {sg_b.lr:.2e}'
+                                              f' = {sg_h.lr/sg_b.lr:.3g}{clip}, spread over {n} groups as fastai\'s even_mults{level}{_short(len(crv_b), steps)}'), crv_b)]
 
 def _spread(head, mult):
     "The `lr_max` that spreads `head` over the groups with ratio `mult` as fastai does: `slice(head/mult, head)`, or `head` when `mult` is 1"
