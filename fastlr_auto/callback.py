@@ -38,6 +38,7 @@ def plan_tests(
     min_it=12,        # shortest useful test
     max_it=40,        # longest test
     start=False,      # also a test before the first epoch (slot -1), which goes first when the budget is short
+    one_it=24,        # a fit with room for one between-epoch test only gets it at least this long (at most `max_it`)
 ):
     "Epochs after which to test (-1: before the first), and the test length: `(epochs, num_it)`"
     slots = [-1]*bool(start) + [e for e in range(n_epoch-1) if (e+1) % every == 0]
@@ -45,7 +46,9 @@ def plan_tests(
     allowed = budget * n_epoch * steps_per_epoch
     num_it = int(np.clip(allowed // len(slots), min_it, max_it))
     n = max(1, min(len(slots), int(allowed // num_it)))
-    return [slots[int(i)] for i in np.linspace(0, len(slots)-1, n).round()], num_it
+    epochs = [slots[int(i)] for i in np.linspace(0, len(slots)-1, n).round()]
+    if epochs == [-1] or len(epochs) > 1: return epochs, num_it
+    return epochs, max(num_it, min(one_it, max_it)) # the fit's one check between epochs: measured better at 24 steps than at 12 (bench/short_fit.py)
 
 # %% ../nbs/02_callback.ipynb #b2daec96
 class _ScaledSchedule:
@@ -82,7 +85,8 @@ class AutoLR(Callback):
         start_damping=1.,    # `damping` of the start test's move (None: `damping`)
         start_max_step=2.,   # `max_step` of the start test's move, in decades (None: `max_step`)
         start_it=12,         # the start test is at least this long, whatever the budget
-        min_it=12,       # shortest test (a tiny dataset still gets one test this long)
+        min_it=12,       # shortest test
+        one_it=24,       # a fit whose budget has room for one between-epoch test only (a tiny dataset) gets it this long
         max_it=40,       # longest test
         damping=0.5,     # share of the way (in log10 lr) to the suggestion moved per test, times its confidence
         max_step=1.,     # largest change of lr_max per test, in decades
@@ -100,6 +104,7 @@ class AutoLR(Callback):
         _check_num('min_it', min_it, 6, 10**6, lo_ok=True, kind=(int,)) # 6: the range test's minimum
         _check_num('start_it', start_it, 6, 10**6, lo_ok=True, kind=(int,))
         _check_num('max_it', max_it, min_it, 10**6, lo_ok=True, kind=(int,))
+        _check_num('one_it', one_it, 6, 10**6, lo_ok=True, kind=(int,))
         if not isinstance(skip_nonfinite, bool): raise TypeError(f'skip_nonfinite must be True or False, got {type(skip_nonfinite).__name__} {skip_nonfinite!r}')
         store_attr()
         self.rows, self.curves, self.applied, self.static, self.scale, self.n_fit, self.found_start = [], [], [], [], 1., 0, False
@@ -141,7 +146,7 @@ def before_fit(self:AutoLR):
     self.distributed, self.tb_cb = is_distributed(), _tb_callback(self.learn)
     start = self.check_start and not self.found_start and not self.start_epoch
     self.found_start = False
-    self.test_epochs, self.num_it = plan_tests(self.n_epoch, _steps_per_epoch(self.learn), self.budget, self.every, self.min_it, self.max_it, start)
+    self.test_epochs, self.num_it = plan_tests(self.n_epoch, _steps_per_epoch(self.learn), self.budget, self.every, self.min_it, self.max_it, start, self.one_it)
     self.metric = ValueMetric(self._lr_max_now, 'lr_max')
     if self.show_col and hasattr(self.learn, 'recorder'):
         self.learn.metrics = L(self.learn.metrics) + [self.metric]
@@ -339,7 +344,7 @@ def after_step(self:AutoLR):
     for i, v in enumerate(np.atleast_1d(self.peak * self.scale)): w.add_scalar(f'auto_lr/lr_max_{i}', float(v), step)
 
 # %% ../nbs/02_callback.ipynb #e624b06a
-_SETTINGS = ('budget', 'every', 'span', 'start_span', 'start_damping', 'start_max_step', 'start_it', 'min_it', 'max_it', 'damping', 'max_step', 'show_col', 'check_start', 'skip_nonfinite')
+_SETTINGS = ('budget', 'every', 'span', 'start_span', 'start_damping', 'start_max_step', 'start_it', 'min_it', 'max_it', 'damping', 'max_step', 'show_col', 'check_start', 'skip_nonfinite', 'one_it')
 
 def _plain(v):
     "`v` as JSON-ready data: numpy scalars and arrays become python numbers and lists, tuples lists"

@@ -55,7 +55,7 @@ def test_suggest_lr(kw, lrs, losses):
     assert math.isfinite(sg.lr) and sg.lr > 0
 
 @opts
-@given(kw=kwargs_of('budget', 'every', 'span', 'min_it', 'max_it', 'damping', 'max_step', 'skip_nonfinite'))
+@given(kw=kwargs_of('budget', 'every', 'span', 'min_it', 'max_it', 'one_it', 'damping', 'max_step', 'skip_nonfinite'))
 def test_autolr(learn, kw):
     made = []
     if call(learn, lambda **k: made.append(AutoLR(**k)), kw):
