@@ -47,8 +47,8 @@ def plan_tests(
     num_it = int(np.clip(allowed // len(slots), min_it, max_it))
     n = max(1, min(len(slots), int(allowed // num_it)))
     epochs = [slots[int(i)] for i in np.linspace(0, len(slots)-1, n).round()]
-    if epochs == [-1] or len(epochs) > 1: return epochs, num_it
-    return epochs, max(num_it, min(one_it, max_it)) # the fit's one check between epochs: measured better at 24 steps than at 12 (bench/short_fit.py)
+    if epochs != [-1] and len(epochs) == 1: num_it = max(num_it, min(one_it, max_it)) # the fit's one check between epochs: better at 24 steps than at 12 (bench/short_fit.py)
+    return epochs, num_it
 
 # %% ../nbs/02_callback.ipynb #b2daec96
 class _ScaledSchedule:

@@ -211,24 +211,26 @@ def _measure_lr_mult(self:Learner,
     still=1e-3,        # lr of the groups held still in a one-group test, relative to the moving group's
     max_mult=1e3,      # the largest lr_mult it returns
 ):
-    "Two short range tests, the head moving alone then the body: `(head_lr, lr_mult, (head_sg, head_crv), (body_sg, body_crv))`; a body that takes more than the head gives ratio 1 at the body's lr"
+    "Two short range tests, the head moving alone then the body: `(head_lr, lr_mult, (head_sg, head_crv), (body_sg, body_crv))`"
     n = len(self.opt.param_lists)
     crv_h = self.range_test(ref_lr/10**head_span[0], ref_lr*10**head_span[1], num_it=num_it, lr_ratios=[still]*(n-1) + [1.])
     sg_h = rank0_suggestion(crv_h, keep_lr=ref_lr)
     crv_b = self.range_test(still*ref_lr/10**body_span[0], still*ref_lr*10**body_span[1], num_it=num_it, lr_ratios=[1.]*(n-1) + [still])
     crv_b = _scaled(crv_b, 1/still) # the body's lrs
     sg_b = rank0_suggestion(crv_b, keep_lr=sg_h.lr)
-    return max(sg_h.lr, sg_b.lr), float(np.clip(sg_h.lr/sg_b.lr, 1., max_mult)), (sg_h, crv_h), (sg_b, crv_b)
+    return sg_h.lr, float(np.clip(sg_h.lr/sg_b.lr, 1., max_mult)), (sg_h, crv_h), (sg_b, crv_b)
 
 def _ratio_rows(self:Learner,
     ref,          # the head's lr the two tests centre on
     still=1e-3,   # lr of the groups held still in a one-group test, relative to the moving group's
+    body_level=False, # when the body alone takes more than the head (ratio 1), return the body's lr as the level (`fine_tune_auto`'s unfrozen phase)
     **kwargs,     # `_measure_lr_mult`'s others: num_it, head_span, body_span, max_mult
 ):
     "`_measure_lr_mult` around `ref`, with the two tests as history rows that say how the ratio was found: `(head_lr, lr_mult, [(sg, crv), (sg, crv)])`"
     head, mult, (sg_h, crv_h), (sg_b, crv_b) = _measure_lr_mult(self, ref, still=still, **kwargs)
     n, steps = len(self.opt.param_lists), _steps_per_epoch(self)
     clip = f' -> {mult:.3g}' if not math.isclose(mult, sg_h.lr/sg_b.lr) else ''
+    if body_level and sg_b.lr > head: head = sg_b.lr # the body's test says the whole model bears this; its window ends a decade above `ref`
     level = f'; the body alone takes more than the head: every group at the body\'s {head:.2e}' if head > sg_h.lr else ''
     return head, mult, [(sg_h._replace(reason=f'unfrozen, head alone (body at {still:g}x): {sg_h.reason}{_short(len(crv_h), steps)}'), crv_h),
                         (sg_b._replace(reason=f'unfrozen, body alone (head at {still:g}x): {sg_b.reason}; lr_mult = head {sg_h.lr:.2e} / body {sg_b.lr:.2e}'
@@ -288,7 +290,7 @@ def fine_tune_auto(self:Learner,
             crv = self.range_test(*init_lrs, num_it=init_num_it, lr_ratios=[still]*(n-1) + [1.])
             first = rank0_suggestion(crv), crv
             ref = first[0].lr
-        head, mult, rows = _ratio_rows(self, ref, still, num_it=test_num_it, head_span=head_span, body_span=body_span, max_mult=max_mult)
+        head, mult, rows = _ratio_rows(self, ref, still, body_level=True, num_it=test_num_it, head_span=head_span, body_span=body_span, max_mult=max_mult)
         mults = _group_mults(mult, n)
         if first: ctl.record_start(first[0]._replace(reason=f'no frozen phase, head alone (body at {still:g}x): {first[0].reason}{_short(len(first[1]), steps)}{note}'), first[1], mults*head)
         for r in rows: ctl.record_start(*r, mults*head)
