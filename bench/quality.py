@@ -24,6 +24,7 @@ Then overhead: fit_one_cycle at a given lr with and without AutoLR() on the text
     python bench/quality.py --auto-only --init=60,1e-5                   # and 'auto/init': fit_auto_cycle whose start test is 60 steps from 1e-5
     python bench/quality.py --auto-only --rule=noise_shift=4             # and 'auto/rule': fit_auto_cycle whose every suggestion takes these suggest_lr arguments
     python bench/quality.py --auto-only --ctl=start_it=40                # and 'auto/ctl': fit_auto_cycle(auto=AutoLR(start_it=40))
+    python bench/quality.py --auto-only --fit=sweeps=3                   # and 'auto/fit': fit_auto_cycle(epochs, sweeps=3)
 """
 import json, sys, time
 from functools import partial
@@ -39,6 +40,7 @@ ORACLE = json.loads((Path(__file__).parent/'oracle.json').read_text())
 NOISY = ('diabetes_mlp', 'cancer_noisy', 'wine_noisy')
 AUTO_KW = {} # the 'auto/init' method's start test, from --init=N,START_LR (e.g. --init=60,1e-5)
 CTL_KW = {} # the 'auto/ctl' method's AutoLR settings, from --ctl=NAME=VALUE,... (e.g. --ctl=start_it=40)
+FIT_KW = {} # the 'auto/fit' method's fit_auto_cycle arguments, from --fit=NAME=VALUE,... (e.g. --fit=sweeps=3)
 RULE_KW = {} # the 'auto/rule' method's suggest_lr arguments, from --rule=NAME=VALUE,... (e.g. --rule=noise_shift=4)
 def seeds(name): return tuple(range(5)) if name in NOISY else (0, 1, 2)
 
@@ -78,6 +80,7 @@ def run(name, method, seed, lr=None):
     with learn.no_bar(), learn.no_logging():
         if method == 'auto': learn.fit_auto_cycle(t['epochs'], lr)
         elif method == 'auto/init': learn.fit_auto_cycle(t['epochs'], lr, **AUTO_KW)
+        elif method == 'auto/fit': learn.fit_auto_cycle(t['epochs'], lr, **FIT_KW)
         elif method == 'auto/ctl': learn.fit_auto_cycle(t['epochs'], lr, auto=AutoLR(**CTL_KW))
         elif method == 'auto/rule':
             from fastlr_auto import core
@@ -100,12 +103,14 @@ if __name__ == '__main__':
     for a in sys.argv[1:]:
         if a.startswith('--init='): n, lo = a.split('=', 1)[1].split(','); AUTO_KW.update(init_num_it=int(n), init_lrs=(float(lo), 10.))
         if a.startswith('--ctl='): CTL_KW.update((k, int(v) if v.isdigit() else float(v)) for k, v in (kv.split('=') for kv in a.split('=', 1)[1].split(',')))
+        if a.startswith('--fit='): FIT_KW.update((k, int(v) if v.isdigit() else float(v)) for k, v in (kv.split('=') for kv in a.split('=', 1)[1].split(',')))
         if a.startswith('--rule='): RULE_KW.update((k, float(v)) for k, v in (kv.split('=') for kv in a.split('=', 1)[1].split(',')))
     names = [a for a in sys.argv[1:] if not a.startswith('--')] or list(TASKS)
     methods = ('auto', 'fastai', 'min/10', 'default', 'prodigy', 'sfree')
     if '--auto-only' in sys.argv: methods = ('auto', 'default')
     if AUTO_KW: methods = ('auto', 'auto/init') + methods[1:]; print(f"auto/init: fit_auto_cycle with the start test {AUTO_KW}")
     if CTL_KW: methods = ('auto', 'auto/ctl') + methods[1:]; print(f"auto/ctl: fit_auto_cycle(auto=AutoLR(**{CTL_KW}))")
+    if FIT_KW: methods = ('auto', 'auto/fit') + methods[1:]; print(f"auto/fit: fit_auto_cycle(epochs, **{FIT_KW})")
     if RULE_KW: methods = ('auto', 'auto/rule') + methods[1:]; print(f"auto/rule: fit_auto_cycle with suggest_lr{RULE_KW}")
     print(f"{'task':16} {'oracle':>8} " + ' '.join(f'{m:>12}' for m in methods) + '   ' + ' '.join(f'{m+" t":>9}' for m in methods), flush=True)
     ratios, times, per_seed = {m: [] for m in methods}, {m: [] for m in methods}, {}
@@ -127,7 +132,7 @@ if __name__ == '__main__':
         for s, a, f in zip(seeds(name), res['auto'], res.get('fastai', res['auto'])):
             st = a[2]
             print(f"  {name:16} seed {s}: auto {a[0]:.3f}  valley {f[0]:.3f}  start lr {st['suggested']:.3g} ({st['confidence']:.2f}; {st['reason'][:90]})", flush=True)
-            for alt in ('auto/init', 'auto/rule', 'auto/ctl'):
+            for alt in ('auto/init', 'auto/fit', 'auto/rule', 'auto/ctl'):
                 if alt not in res: continue
                 b = res[alt][seeds(name).index(s)]
                 print(f"  {'':16}         {alt} {b[0]:.3f}  start lr {b[2]['suggested']:.3g} ({b[2]['confidence']:.2f}; {b[2]['reason'][:90]})", flush=True)

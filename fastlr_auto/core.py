@@ -280,8 +280,10 @@ class _StepRecorder(Callback):
     def step_loss(self): return float(torch.stack(self.batch_losses).mean()) if self.batch_losses else math.nan
 
 # %% ../nbs/00_core.ipynb #53fced97
-def _check_range_args(learn, start_lr, end_lr, num_it, stop_div, snapshot_dir=None):
+def _check_range_args(learn, start_lr, end_lr, num_it, stop_div, snapshot_dir=None, shuffle_seed=None):
     "Raise a `TypeError`/`ValueError` naming the bad argument, before any state changes"
+    if shuffle_seed is not None and (isinstance(shuffle_seed, bool) or not isinstance(shuffle_seed, (int, np.integer)) or shuffle_seed < 0):
+        raise TypeError(f'shuffle_seed must be None or an int >= 0, got {type(shuffle_seed).__name__} {shuffle_seed!r}')
     for nm,v in (('start_lr', start_lr), ('end_lr', end_lr)):
         if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)):
             raise TypeError(f'{nm} must be a positive number, got {type(v).__name__} {v!r}')
@@ -306,6 +308,13 @@ def _cycle(dl):
         for b in dl: n += 1; yield b
         if n == 0: return
 
+# %% ../nbs/00_core.ipynb #5e1c0a44
+def _seed_order(dl, seed):
+    "Draw `dl`'s next shuffles (and those of the loaders it wraps) and torch's random draws from `seed`"
+    while isinstance(dl, DataLoader): dl.rng = random.Random(seed); dl = vars(dl).get('dl')
+    torch.default_generator.manual_seed(seed) # not `torch.manual_seed`: it would seed CUDA lazily, past the snapshot's restore
+    if torch.cuda.is_available() and torch.cuda.is_initialized(): torch.cuda.manual_seed_all(seed)
+
 # %% ../nbs/00_core.ipynb #65a6141d
 def _test_bar(learn, num_it):
     "A fastprogress bar for a range test when `learn` shows progress (a `ProgressCallback`), else None"
@@ -325,9 +334,10 @@ def range_test(self:Learner,
     stop_div=4.,        # stop when the smoothed loss exceeds this multiple of its minimum; None never stops early
     lr_ratios=None,     # per-group lr multipliers (last group 1); None keeps the optimizer's current ratios
     snapshot_dir=None,  # folder for an on-disk snapshot; None keeps it in memory (on the CPU)
+    shuffle_seed=None,  # draw the test's batch order (and torch's random draws: dropout, augmentation) from this seed; None: the ones the fit would draw next
 ) -> LRCurve:
     "Exponential learning-rate sweep from the current weights; restores `self` exactly afterwards"
-    _check_range_args(self, start_lr, end_lr, num_it, stop_div, snapshot_dir)
+    _check_range_args(self, start_lr, end_lr, num_it, stop_div, snapshot_dir, shuffle_seed)
     t0, rec = time.perf_counter(), _StepRecorder()
     cbs = step_callbacks(self)
     snap = LearnerSnapshot(self, cbs, snapshot_dir)
@@ -335,6 +345,7 @@ def range_test(self:Learner,
     bar = _test_bar(self, num_it)
     try:
         if self.opt is None: self.create_opt()
+        if shuffle_seed is not None: _seed_order(self.dls.train, int(shuffle_seed)) # the snapshot puts these RNGs back
         ratios, sched = _group_ratios(self, lr_ratios), _sweep_lrs(float(start_lr), float(end_lr), num_it)
         self.cbs, rec.learn = L(cbs) + [rec], self
         self.dl, self.training = self.dls.train, True

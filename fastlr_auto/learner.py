@@ -12,7 +12,7 @@ from fastai.basics import *
 from fastai.callback.schedule import *
 from . import core # imported for its patch: `Learner.range_test`, which this module calls
 from .callback import AutoLR, rank0_suggestion, short_epoch_note, _steps_per_epoch
-from .suggest import _check_num
+from .suggest import _check_num, suggest_lr
 
 # %% auto #0
 __all__ = []
@@ -55,11 +55,19 @@ def _start_len(
     n = int(min(full, max(floor, fit_steps)))
     return n, (f' [the fit has {fit_steps} steps: a {n}-step first test, not {full}]' if n < full else '')
 
+def _noise_placed(
+    lrs, losses,      # a range test's curve
+    decades=0.5,      # how far the rule's noise shift must have moved the answer
+) -> bool:
+    "Whether `suggest_lr`'s answer on this curve was placed by the loss's noise: its `noise_shift` moved it by `decades` or more"
+    return abs(math.log10(suggest_lr(lrs, losses).lr / suggest_lr(lrs, losses, noise_shift=0.).lr)) >= decades
+
 def _start_suggestion(
     learn,            # the `Learner`, at the weights the fit starts from
     num_it=75,        # steps of the first range test
     min_conf=0.3,     # an answer below this confidence is a guess
     longer=2,         # the second test is this many times longer
+    sweeps=1,         # an answer placed by the loss's noise (`_noise_placed`) is the median of this many sweeps over other batches
     lrs=(1e-5, 10.),  # the tests' window (start_lr, end_lr)
     low_lr=1e-7,      # an answer within `edge` decades of the window's start is measured again from here (fastai's `lr_find` start)...
     edge=1.,          # ...at the same steps per decade
@@ -74,6 +82,11 @@ def _start_suggestion(
         crv = learn.range_test(*lrs, num_it=num_it)
         sg = rank0_suggestion(crv)
         sg = sg._replace(reason=f'{sg.reason}; {low}')
+    if sweeps > 1 and _noise_placed(crv.lrs, crv.losses): # the batches' order decides this answer: average it out
+        tests = [(sg, crv)] + [(rank0_suggestion(c), c) for c in (learn.range_test(*lrs, num_it=num_it, shuffle_seed=k) for k in range(1, sweeps))]
+        sg, crv = sorted(tests, key=lambda t: t[0].lr)[(len(tests)-1)//2]
+        sg = sg._replace(reason=f"{sg.reason}; the median of {sweeps} sweeps over other batches ({', '.join(f'{t[0].lr:.3g}' for t in tests)}): "
+                                 'a fall within a few times the step noise placed the first answer')
     if sg.confidence >= min_conf: return sg, crv
     crv2 = learn.range_test(*lrs, num_it=longer*num_it)
     sg2 = rank0_suggestion(crv2)
@@ -95,12 +108,13 @@ def fit_auto_cycle(self:Learner,
     init_num_it=None, # steps of the initial range test when `lr_max` is None; None: 75, or the fit's own steps if fewer (40 at least)
     init_lrs=(1e-5, 10.), # its window (start_lr, end_lr); an answer within a decade of its start widens it to 1e-7
     min_conf=0.3,     # below this confidence the initial test's answer is a guess: measure again, longer
+    sweeps=1,         # an initial answer that the loss's noise placed is the median of this many tests over other batches (1: the first test decides)
     lr_mult=None,     # with several groups and no `lr_max`: the last group's lr over the first's; None measures it (unfrozen), 1 gives every group one lr
     **kwargs,         # fit_one_cycle's: div, div_final, pct_start, wd, moms, cbs, reset_opt, start_epoch
 ):
     "`fit_one_cycle` with `lr_max` (and, with several unfrozen groups, their ratio) found by range tests and re-measured between epochs by `AutoLR`"
     _check_epochs(n_epoch, 'n_epoch'); _check_lr_max(lr_max); _check_fit_args(init_num_it, kwargs, init_lrs)
-    _check_num('min_conf', min_conf, 0, 1, lo_ok=True)
+    _check_num('min_conf', min_conf, 0, 1, lo_ok=True); _check_num('sweeps', sweeps, 1, 99, lo_ok=True, kind=(int,))
     if lr_mult is not None: _check_num('lr_mult', lr_mult, 1, 1e12, lo_ok=True)
     if auto is not None and not isinstance(auto, AutoLR): raise TypeError(f'auto must be an AutoLR callback or None, got {type(auto).__name__}')
     if not any(p.requires_grad for p in self.model.parameters()): raise ValueError('learn.model has no trainable parameters (all have requires_grad=False): nothing to fit')
@@ -111,7 +125,7 @@ def fit_auto_cycle(self:Learner,
         lr_max = np.array(ifnone(saved.get('fit_lr_max'), saved['peak']))
     elif lr_max is None:
         num_it, note = _start_len(init_num_it, (n_epoch - kwargs.get('start_epoch', 0))*_steps_per_epoch(self), 75)
-        sg, crv = _start_suggestion(self, num_it, min_conf, lrs=init_lrs)
+        sg, crv = _start_suggestion(self, num_it, min_conf, lrs=init_lrs, sweeps=sweeps)
         rows, lr_max = [(sg._replace(reason=sg.reason + note), crv)], sg.lr
         if len(self.opt.param_lists) > 1 and lr_mult is not None: lr_max = _spread(sg.lr, lr_mult)
         elif len(self.opt.param_lists) > 1 and getattr(self.opt, 'frozen_idx', 0) == 0: # several groups, all training: their ratio too

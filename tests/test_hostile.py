@@ -40,7 +40,7 @@ def call(learn, f, kw):
 opts = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 
 @opts
-@given(kw=kwargs_of('start_lr', 'end_lr', 'num_it', 'stop_div', 'lr_ratios', 'snapshot_dir'))
+@given(kw=kwargs_of('start_lr', 'end_lr', 'num_it', 'stop_div', 'lr_ratios', 'snapshot_dir', 'shuffle_seed'))
 def test_range_test(learn, kw):
     call(learn, learn.range_test, kw)
 
@@ -62,7 +62,7 @@ def test_autolr(learn, kw):
         learn.fit_one_cycle(1, 1e-3, cbs=made[0]) # a controller that was accepted runs
 
 @opts
-@given(kw=kwargs_of('n_epoch', 'lr_max', 'init_num_it', 'pct_start', 'div', 'div_final', 'auto'))
+@given(kw=kwargs_of('n_epoch', 'lr_max', 'init_num_it', 'sweeps', 'pct_start', 'div', 'div_final', 'auto'))
 def test_fit_auto_cycle(learn, kw):
     kw.setdefault('n_epoch', 1)
     call(learn, learn.fit_auto_cycle, kw)
