@@ -24,7 +24,7 @@ Then overhead: fit_one_cycle at a given lr with and without AutoLR() on the text
     python bench/quality.py --auto-only --init=60,1e-5                   # and 'auto/init': fit_auto_cycle whose start test is 60 steps from 1e-5
     python bench/quality.py --auto-only --rule=noise_shift=4             # and 'auto/rule': fit_auto_cycle whose every suggestion takes these suggest_lr arguments
     python bench/quality.py --auto-only --ctl=start_it=40                # and 'auto/ctl': fit_auto_cycle(auto=AutoLR(start_it=40))
-    python bench/quality.py --auto-only --fit=sweeps=3                   # and 'auto/fit': fit_auto_cycle(epochs, sweeps=3)
+    python bench/quality.py --auto-only --fit=sweeps=1                   # and 'auto/fit': fit_auto_cycle(epochs, sweeps=1)
 """
 import json, sys, time
 from functools import partial
@@ -40,7 +40,7 @@ ORACLE = json.loads((Path(__file__).parent/'oracle.json').read_text())
 NOISY = ('diabetes_mlp', 'cancer_noisy', 'wine_noisy')
 AUTO_KW = {} # the 'auto/init' method's start test, from --init=N,START_LR (e.g. --init=60,1e-5)
 CTL_KW = {} # the 'auto/ctl' method's AutoLR settings, from --ctl=NAME=VALUE,... (e.g. --ctl=start_it=40)
-FIT_KW = {} # the 'auto/fit' method's fit_auto_cycle arguments, from --fit=NAME=VALUE,... (e.g. --fit=sweeps=3)
+FIT_KW = {} # the 'auto/fit' method's fit_auto_cycle arguments, from --fit=NAME=VALUE,... (e.g. --fit=sweeps=1)
 RULE_KW = {} # the 'auto/rule' method's suggest_lr arguments, from --rule=NAME=VALUE,... (e.g. --rule=noise_shift=4)
 def seeds(name): return tuple(range(5)) if name in NOISY else (0, 1, 2)
 

@@ -8,10 +8,10 @@ loader's own order and with 8 other orders (`shuffle_seed` 1..8), every seed of 
   worst over seeds and sweeps), and the first sweep alone (the loader's own order: what a single test answers);
 - how often the first sweep's answer was placed by its noise (the rule's noise shift moved it half a decade or
   more: a fall within a few times the step noise) -- the curves the start measures again;
-- `median3` and `lowest3`: what `fit_auto_cycle(sweeps=3)` does -- the median of the first 3 sweeps where the first
-  answer was placed by its noise, the first sweep elsewhere -- and the lowest of those 3 instead of their median (a
-  conservative reading); median / worst over seeds, beside `first`. (`quality.py --auto-only --fit=sweeps=3` runs
-  the first in whole fits.)
+- `lowest3` and `median3`: what `fit_auto_cycle` does (its default `sweeps=3`) -- the lowest of the first 3 sweeps
+  where the first answer was placed by its noise, the first sweep elsewhere -- and the median of those 3 instead;
+  median / worst over seeds, beside `first`. (`quality.py --auto-only --fit=sweeps=1` runs whole fits with one sweep
+  beside the default.)
 
     BENCH_THREADS=1 python bench/sweeps.py            # about 4 minutes on two shared CPU cores
 """
@@ -31,7 +31,7 @@ def med(v): return float(np.median(v))
 if __name__ == '__main__':
     quiet()
     names = [a for a in sys.argv[1:]] or list(TASKS)
-    print(f"{'task':16} {'order std':>9} {'1 sweep':>13} {'median of 3':>13} {'median of 5':>13} {'first':>13} {'median3':>13} {'lowest3':>13} {'noisy':>6}"
+    print(f"{'task':16} {'order std':>9} {'1 sweep':>13} {'median of 3':>13} {'median of 5':>13} {'first':>13} {'lowest3':>13} {'median3':>13} {'noisy':>6}"
           '   (decades from the oracle lr: median / worst over seeds and sweeps)', flush=True)
     every = {k: [] for k in ('one', 'm3', 'm5', 'first', 'median3', 'lowest3')}
     for name in names:
@@ -52,6 +52,6 @@ if __name__ == '__main__':
             row['lowest3'].append(abs(min(a[:3])) if first_noisy else abs(a[0]))
         for k in every: every[k] += row[k]
         f = lambda v: f'{med(v):>6.2f} / {max(v):<4.2f}'
-        print(f"{name:16} {med(stds):>9.2f} {f(row['one'])} {f(row['m3'])} {f(row['m5'])} {f(row['first'])} {f(row['median3'])} {f(row['lowest3'])} {noisy:>3}/{len(seeds(name))}", flush=True)
+        print(f"{name:16} {med(stds):>9.2f} {f(row['one'])} {f(row['m3'])} {f(row['m5'])} {f(row['first'])} {f(row['lowest3'])} {f(row['median3'])} {noisy:>3}/{len(seeds(name))}", flush=True)
     f = lambda v: f'{med(v):>6.2f} / {max(v):<4.2f}'
-    print(f"{'all':16} {'':>9} {f(every['one'])} {f(every['m3'])} {f(every['m5'])} {f(every['first'])} {f(every['median3'])} {f(every['lowest3'])}")
+    print(f"{'all':16} {'':>9} {f(every['one'])} {f(every['m3'])} {f(every['m5'])} {f(every['first'])} {f(every['lowest3'])} {f(every['median3'])}")

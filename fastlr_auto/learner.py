@@ -13,6 +13,7 @@ from fastai.callback.schedule import *
 from . import core # imported for its patch: `Learner.range_test`, which this module calls
 from .callback import AutoLR, rank0_suggestion, short_epoch_note, _steps_per_epoch
 from .suggest import _check_num, suggest_lr
+from .distributed import broadcast_obj
 
 # %% auto #0
 __all__ = []
@@ -67,7 +68,7 @@ def _start_suggestion(
     num_it=75,        # steps of the first range test
     min_conf=0.3,     # an answer below this confidence is a guess
     longer=2,         # the second test is this many times longer
-    sweeps=1,         # an answer placed by the loss's noise (`_noise_placed`) is the median of this many sweeps over other batches
+    sweeps=3,         # an answer placed by the loss's noise (`_noise_placed`) is the lowest of this many sweeps over other batches
     lrs=(1e-5, 10.),  # the tests' window (start_lr, end_lr)
     low_lr=1e-7,      # an answer within `edge` decades of the window's start is measured again from here (fastai's `lr_find` start)...
     edge=1.,          # ...at the same steps per decade
@@ -82,10 +83,10 @@ def _start_suggestion(
         crv = learn.range_test(*lrs, num_it=num_it)
         sg = rank0_suggestion(crv)
         sg = sg._replace(reason=f'{sg.reason}; {low}')
-    if sweeps > 1 and _noise_placed(crv.lrs, crv.losses): # the batches' order decides this answer: average it out
+    if sweeps > 1 and broadcast_obj(_noise_placed(crv.lrs, crv.losses)): # rank 0's reading, so that every rank runs the same tests; the batches' order decides this answer: read it conservatively
         tests = [(sg, crv)] + [(rank0_suggestion(c), c) for c in (learn.range_test(*lrs, num_it=num_it, shuffle_seed=k) for k in range(1, sweeps))]
-        sg, crv = sorted(tests, key=lambda t: t[0].lr)[(len(tests)-1)//2]
-        sg = sg._replace(reason=f"{sg.reason}; the median of {sweeps} sweeps over other batches ({', '.join(f'{t[0].lr:.3g}' for t in tests)}): "
+        sg, crv = min(tests, key=lambda t: t[0].lr)
+        sg = sg._replace(reason=f"{sg.reason}; the lowest of {sweeps} sweeps over other batches ({', '.join(f'{t[0].lr:.3g}' for t in tests)}): "
                                  'a fall within a few times the step noise placed the first answer')
     if sg.confidence >= min_conf: return sg, crv
     crv2 = learn.range_test(*lrs, num_it=longer*num_it)
@@ -108,7 +109,7 @@ def fit_auto_cycle(self:Learner,
     init_num_it=None, # steps of the initial range test when `lr_max` is None; None: 75, or the fit's own steps if fewer (40 at least)
     init_lrs=(1e-5, 10.), # its window (start_lr, end_lr); an answer within a decade of its start widens it to 1e-7
     min_conf=0.3,     # below this confidence the initial test's answer is a guess: measure again, longer
-    sweeps=1,         # an initial answer that the loss's noise placed is the median of this many tests over other batches (1: the first test decides)
+    sweeps=3,         # an initial answer that the loss's noise placed is the lowest of this many tests over other batches (1: the first test decides)
     lr_mult=None,     # with several groups and no `lr_max`: the last group's lr over the first's; None measures it (unfrozen), 1 gives every group one lr
     **kwargs,         # fit_one_cycle's: div, div_final, pct_start, wd, moms, cbs, reset_opt, start_epoch
 ):
