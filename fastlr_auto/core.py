@@ -282,8 +282,9 @@ class _StepRecorder(Callback):
 # %% ../nbs/00_core.ipynb #53fced97
 def _check_range_args(learn, start_lr, end_lr, num_it, stop_div, snapshot_dir=None, shuffle_seed=None):
     "Raise a `TypeError`/`ValueError` naming the bad argument, before any state changes"
-    if shuffle_seed is not None and (isinstance(shuffle_seed, bool) or not isinstance(shuffle_seed, (int, np.integer)) or shuffle_seed < 0):
+    if shuffle_seed is not None and (isinstance(shuffle_seed, bool) or not isinstance(shuffle_seed, (int, np.integer))):
         raise TypeError(f'shuffle_seed must be None or an int >= 0, got {type(shuffle_seed).__name__} {shuffle_seed!r}')
+    if shuffle_seed is not None and shuffle_seed < 0: raise ValueError(f'shuffle_seed must be None or an int >= 0, got {shuffle_seed!r}')
     for nm,v in (('start_lr', start_lr), ('end_lr', end_lr)):
         if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)):
             raise TypeError(f'{nm} must be a positive number, got {type(v).__name__} {v!r}')
