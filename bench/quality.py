@@ -42,6 +42,8 @@ AUTO_KW = {} # the 'auto/init' method's start test, from --init=N,START_LR (e.g.
 CTL_KW = {} # the 'auto/ctl' method's AutoLR settings, from --ctl=NAME=VALUE,... (e.g. --ctl=start_it=40)
 FIT_KW = {} # the 'auto/fit' method's fit_auto_cycle arguments, from --fit=NAME=VALUE,... (e.g. --fit=sweeps=1)
 RULE_KW = {} # the 'auto/rule' method's suggest_lr arguments, from --rule=NAME=VALUE,... (e.g. --rule=noise_shift=4)
+def settings(arg): return {k: int(v) if v.isdigit() else float(v) for k, v in (kv.split('=') for kv in arg.split('=', 1)[1].split(','))} # '--x=a=1,b=2.5'
+
 def seeds(name): return tuple(range(5)) if name in NOISY else (0, 1, 2)
 
 def metric(learn): return float(learn.recorder.values[-1][2])
@@ -102,8 +104,8 @@ if __name__ == '__main__':
     only = '--only' in sys.argv
     for a in sys.argv[1:]:
         if a.startswith('--init='): n, lo = a.split('=', 1)[1].split(','); AUTO_KW.update(init_num_it=int(n), init_lrs=(float(lo), 10.))
-        if a.startswith('--ctl='): CTL_KW.update((k, int(v) if v.isdigit() else float(v)) for k, v in (kv.split('=') for kv in a.split('=', 1)[1].split(',')))
-        if a.startswith('--fit='): FIT_KW.update((k, int(v) if v.isdigit() else float(v)) for k, v in (kv.split('=') for kv in a.split('=', 1)[1].split(',')))
+        if a.startswith('--ctl='): CTL_KW.update(settings(a))
+        if a.startswith('--fit='): FIT_KW.update(settings(a))
         if a.startswith('--rule='): RULE_KW.update((k, float(v)) for k, v in (kv.split('=') for kv in a.split('=', 1)[1].split(',')))
     names = [a for a in sys.argv[1:] if not a.startswith('--')] or list(TASKS)
     methods = ('auto', 'fastai', 'min/10', 'default', 'prodigy', 'sfree')

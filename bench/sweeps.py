@@ -27,6 +27,7 @@ from fastlr_auto.learner import _noise_placed
 ORDERS = 9
 
 def med(v): return float(np.median(v))
+def f(v): return f'{med(v):>6.2f} / {max(v):<4.2f}'
 
 if __name__ == '__main__':
     quiet()
@@ -51,7 +52,5 @@ if __name__ == '__main__':
             row['median3'].append(abs(med(a[:3])) if first_noisy else abs(a[0]))
             row['lowest3'].append(abs(min(a[:3])) if first_noisy else abs(a[0]))
         for k in every: every[k] += row[k]
-        f = lambda v: f'{med(v):>6.2f} / {max(v):<4.2f}'
         print(f"{name:16} {med(stds):>9.2f} {f(row['one'])} {f(row['m3'])} {f(row['m5'])} {f(row['first'])} {f(row['lowest3'])} {f(row['median3'])} {noisy:>3}/{len(seeds(name))}", flush=True)
-    f = lambda v: f'{med(v):>6.2f} / {max(v):<4.2f}'
     print(f"{'all':16} {'':>9} {f(every['one'])} {f(every['m3'])} {f(every['m5'])} {f(every['first'])} {f(every['lowest3'])} {f(every['median3'])}")
