@@ -47,7 +47,7 @@ if __name__ == '__main__':
             row['m3'] += [abs(med(a[i:i+3])) for i in range(0, ORDERS, 3)]
             row['m5'] += [abs(med(a[:5])), abs(med(a[4:]))]
             row['first'].append(abs(a[0]))
-            first_noisy = _noise_placed(crvs[0].lrs, crvs[0].losses)
+            first_noisy = _noise_placed(crvs[0])
             noisy += first_noisy
             row['median3'].append(abs(med(a[:3])) if first_noisy else abs(a[0]))
             row['lowest3'].append(abs(min(a[:3])) if first_noisy else abs(a[0]))

@@ -12,7 +12,7 @@ from fastai.basics import *
 from fastai.callback.schedule import *
 from . import core # imported for its patch: `Learner.range_test`, which this module calls
 from .callback import AutoLR, rank0_suggestion, short_epoch_note, _steps_per_epoch
-from .suggest import _check_num, suggest_lr
+from .suggest import _check_num
 from .distributed import broadcast_obj
 
 # %% auto #0
@@ -57,11 +57,12 @@ def _start_len(
     return n, (f' [the fit has {fit_steps} steps: a {n}-step first test, not {full}]' if n < full else '')
 
 def _noise_placed(
-    lrs, losses,      # a range test's curve
+    crv,              # a range test's `LRCurve`
+    lr=None,          # the rule's answer on it, when already known (None: asked here)
     decades=0.5,      # how far the rule's noise shift must have moved the answer
 ) -> bool:
-    "Whether `suggest_lr`'s answer on this curve was placed by the loss's noise: its `noise_shift` moved it by `decades` or more"
-    return abs(math.log10(suggest_lr(lrs, losses).lr / suggest_lr(lrs, losses, noise_shift=0.).lr)) >= decades
+    "Whether the rule's answer on `crv` was placed by the loss's noise: its `noise_shift` moved it by `decades` or more"
+    return abs(math.log10(ifnone(lr, crv.suggest().lr) / crv.suggest(noise_shift=0.).lr)) >= decades
 
 def _start_suggestion(
     learn,            # the `Learner`, at the weights the fit starts from
@@ -83,7 +84,7 @@ def _start_suggestion(
         crv = learn.range_test(*lrs, num_it=num_it)
         sg = rank0_suggestion(crv)
         sg = sg._replace(reason=f'{sg.reason}; {low}')
-    if sweeps > 1 and broadcast_obj(_noise_placed(crv.lrs, crv.losses)): # rank 0's reading, so that every rank runs the same tests; the batches' order decides this answer: read it conservatively
+    if sweeps > 1 and broadcast_obj(_noise_placed(crv, sg.lr)): # rank 0's reading, so that every rank runs the same tests; the batches' order decides this answer: read it conservatively
         tests = [(sg, crv)] + [(rank0_suggestion(c), c) for c in (learn.range_test(*lrs, num_it=num_it, shuffle_seed=k) for k in range(1, sweeps))]
         sg, crv = min(tests, key=lambda t: t[0].lr)
         sg = sg._replace(reason=f"{sg.reason}; the lowest of {sweeps} sweeps over other batches ({', '.join(f'{t[0].lr:.3g}' for t in tests)}): "
