@@ -1,9 +1,13 @@
 """The ratio between parameter groups in fine-tuning: `fine_tune_auto` measuring it, against a 2-D grid oracle and fastai.
 
-Three fine-tuning tasks, each a body pretrained inside the bench (fixed seed, no download) and a new head:
+Five fine-tuning tasks, each a body pretrained inside the bench (fixed seed, no download) and a new head:
 - `digits_cnn`:  tasks.py's digits CNN pretrained on digits 0-4, new head for digits 5-9 (2 groups, 11 batches/epoch)
 - `text_lstm`:   a byte-level LSTM language model pretrained on Python source files of the standard library, then
                  fine-tuned (new output layer) on the English text of `pydoc_data.topics` (2 groups, 15 batches/epoch)
+- `text_gru`:    the other way round, another cell: a byte-level GRU pretrained on other English of `pydoc_data.topics`,
+                 fine-tuned on other Python source of the standard library (2 groups, 15 batches/epoch)
+- `text_tfm`:    a small causal byte transformer (2 pre-norm layers, width 64) pretrained on the LSTM's Python source,
+                 fine-tuned on the LSTM's English (2 groups: embeddings and layers, output; 15 batches/epoch)
 - `vision`:      fastai's `vision_learner` (pretrained=False) over a small 3-conv arch on the digits images; its body
                  pretrained on all ten digits, fine-tuned with a new fastai head on digits 5-9, which the body already
                  knows (3 groups: two body halves and the head, as fastai's resnet split; 22 batches/epoch)
@@ -24,6 +28,12 @@ Then the cost line on the `vision` task: wall time of `fine_tune_auto(3)` over `
 3 interleaved repeats, median of each.
 
     BENCH_THREADS=1 python bench/group_ratio.py   # 6 to 15 minutes on two CPU cores shared with other jobs (376 s, 899 s)
+    BENCH_THREADS=1 python bench/group_ratio.py --seeds=5  # 5 seeds instead of 3 (about 25 minutes)
+    BENCH_THREADS=1 python bench/group_ratio.py --gains [task ...]  # fine_tune_auto's `bound_gain` side by side, 6 seeds
+
+`--gains` measures `bound_gain`: when the body alone takes more than the head and its test shows no rise up to the
+window's top, its answer (every group's level) is only a lower bound; each seed runs `fine_tune_auto(3)` with each gain,
+and the change from gain 1 is paired by seed. Tasks where the body's answer is never that bound run once a seed.
 
 On a loaded machine torch's two OpenMP threads spin-wait: one thread (BENCH_THREADS=1) ran it 5x faster there.
 """
@@ -55,14 +65,14 @@ def _bytes_seqs(data, seed=0):
     return TensorPairs(x[trn], y[trn]), TensorPairs(x[val], y[val])
 
 @functools.lru_cache(None)
-def _source_bytes():
+def _source_bytes(n=48_000):
     files = sorted(glob.glob(os.path.join(os.path.dirname(os.__file__), '*.py')))
-    return b''.join(Path(f).read_bytes() for f in files)[:48_000]
+    return b''.join(Path(f).read_bytes() for f in files)[:n]
 
 @functools.lru_cache(None)
-def _english_bytes():
+def _english_bytes(n=20_000):
     import pydoc_data.topics as t
-    return ''.join(t.topics[k] for k in sorted(t.topics)).encode('utf-8')[:20_000]
+    return ''.join(t.topics[k] for k in sorted(t.topics)).encode('utf-8')[:n]
 
 class ByteLSTM(Module):
     def __init__(self, emb=32, hidden=96):
@@ -82,6 +92,55 @@ def text_lstm_ft(seed):
     model = ByteLSTM(); model.load_state_dict(body, strict=False)
     return Learner(_dls(*_bytes_seqs(_english_bytes()), 32), model, loss_func=CrossEntropyLossFlat(), metrics=accuracy,
                    splitter=lambda m: [list(m.emb.parameters()) + list(m.rnn.parameters()), list(m.out.parameters())])
+
+@functools.lru_cache(None)
+def _text(which, lo, hi):
+    "Bytes `lo:hi` of the standard library's Python source ('py') or of `pydoc_data.topics`' English ('en')"
+    return (_source_bytes if which == 'py' else _english_bytes)(hi)[lo:hi]
+
+class ByteGRU(Module):
+    def __init__(self, emb=32, hidden=96):
+        self.emb, self.rnn, self.out = nn.Embedding(256, emb), nn.GRU(emb, hidden, batch_first=True), nn.Linear(hidden, 256)
+    def forward(self, x): return self.out(self.rnn(self.emb(x))[0])
+
+@functools.lru_cache(None)
+def _gru_body():
+    set_seed(1234, reproducible=True)
+    learn = Learner(_dls(*_bytes_seqs(_text('en', 20_000, 68_000)), 32), ByteGRU(), loss_func=CrossEntropyLossFlat())
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(2, 1e-2)
+    return {k: v.clone() for k,v in learn.model.state_dict().items() if not k.startswith('out.')}
+
+def text_gru_ft(seed):
+    body = _gru_body()
+    set_seed(seed, reproducible=True)
+    model = ByteGRU(); model.load_state_dict(body, strict=False)
+    return Learner(_dls(*_bytes_seqs(_text('py', 48_000, 68_000)), 32), model, loss_func=CrossEntropyLossFlat(), metrics=accuracy,
+                   splitter=lambda m: [list(m.emb.parameters()) + list(m.rnn.parameters()), list(m.out.parameters())])
+
+class ByteTransformer(Module):
+    "A small causal transformer over bytes: embedding + learned positions, two pre-norm encoder layers, a linear output"
+    def __init__(self, d=64, heads=4, layers=2):
+        self.emb, self.pos = nn.Embedding(256, d), nn.Parameter(torch.zeros(1, SEQ, d))
+        layer = nn.TransformerEncoderLayer(d, heads, 2*d, dropout=0., batch_first=True, norm_first=True)
+        self.enc, self.out = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False), nn.Linear(d, 256)
+        self.register_buffer('mask', nn.Transformer.generate_square_subsequent_mask(SEQ), persistent=False)
+    def forward(self, x):
+        n = x.shape[1]
+        return self.out(self.enc(self.emb(x) + self.pos[:, :n], mask=self.mask[:n, :n], is_causal=True))
+
+@functools.lru_cache(None)
+def _tfm_body():
+    set_seed(1234, reproducible=True)
+    learn = Learner(_dls(*_bytes_seqs(_source_bytes()), 32), ByteTransformer(), loss_func=CrossEntropyLossFlat())
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(3, 3e-3)
+    return {k: v.clone() for k,v in learn.model.state_dict().items() if not k.startswith('out.')}
+
+def text_tfm_ft(seed):
+    body = _tfm_body()
+    set_seed(seed, reproducible=True)
+    model = ByteTransformer(); model.load_state_dict(body, strict=False)
+    return Learner(_dls(*_bytes_seqs(_english_bytes()), 32), model, loss_func=CrossEntropyLossFlat(), metrics=accuracy,
+                   splitter=lambda m: [[m.pos] + list(m.emb.parameters()) + list(m.enc.parameters()), list(m.out.parameters())])
 
 # --- vision_learner over a small arch, body pretrained on all ten digits --------------------------------------
 def tiny_arch(pretrained=False):
@@ -114,7 +173,7 @@ def vision_ft(seed):
     learn.model[0].load_state_dict(body)
     return learn
 
-TASKS = {'digits_cnn': digits_finetune_learner, 'text_lstm': text_lstm_ft, 'vision': vision_ft}
+TASKS = {'digits_cnn': digits_finetune_learner, 'text_lstm': text_lstm_ft, 'text_gru': text_gru_ft, 'text_tfm': text_tfm_ft, 'vision': vision_ft}
 
 # --- runs ---------------------------------------------------------------------------------------------------
 def result(learn): return tuple(float(v) for v in learn.recorder.values[-1][1:3]) # (valid loss, accuracy)
@@ -141,8 +200,8 @@ def fastai_ft(learn):
         learn.fine_tune(EPOCHS, lr)
     return dict(lr=lr, mult=100.)
 
-def auto_ft(learn, lr_mult=None):
-    with learn.no_bar(), learn.no_logging(): learn.fine_tune_auto(EPOCHS, lr_mult=lr_mult)
+def auto_ft(learn, lr_mult=None, **kw):
+    with learn.no_bar(), learn.no_logging(): learn.fine_tune_auto(EPOCHS, lr_mult=lr_mult, **kw)
     return start_of(learn)
 
 def start_of(learn):
@@ -185,7 +244,7 @@ def run_task(name, make):
         res = []
         for s in SEEDS:
             learn = make(s); info = f(learn); res.append((*result(learn), info['lr'], info['mult']))
-        print(f'  {m} done', flush=True)
+        print(f'  {m} done: accuracy by seed {" ".join(f"{r[1]:.4f}" for r in res)}', flush=True)
         rows[m] = np.array(res)
     print(f'{"method":9}{"acc/best":>10}{"±seed":>8}{"loss best/x":>13}{"head lr (seeds)":>32}{"ratio (seeds)":>24}')
     for m, a in rows.items():
@@ -197,6 +256,27 @@ def run_task(name, make):
           f' found {np.mean([at(r) for r in rows["auto"][:, 3]])/best_acc:.4f}, 100 fixed {at(100)/best_acc:.4f}')
     print(f'[{name}: {time.time()-t0:.0f}s]', flush=True)
     return rows
+
+GAINS, GAIN_SEEDS = (1., 1.25, 1.5, 2.), range(6)
+
+def _gain_acts(ctl):
+    "Whether the body's test took more than the head's and showed no rise up to its window's top: the case `bound_gain` acts on"
+    return any('body alone' in r and 'the body alone takes more' in r and np.isclose(sg.point[0], crv.lrs[-1])
+               for r, (_, crv, sg) in zip(ctl.history.reason, ctl.curves))
+
+def gains(name, make):
+    "`fine_tune_auto(3, bound_gain=g)` side by side on the same seeds: accuracy, and its change from g=1 paired by seed (± its standard error)"
+    t0, acc, bound = time.time(), np.zeros((len(GAIN_SEEDS), len(GAINS))), []
+    for i, s in enumerate(GAIN_SEEDS):
+        for j, g in enumerate(GAINS):
+            learn = make(s); auto_ft(learn, bound_gain=g); acc[i, j] = result(learn)[1]
+            if j == 0: bound.append(_gain_acts(learn.auto_lr))
+            if j == 0 and not bound[-1]: acc[i, 1:] = acc[i, 0]; break # the body's answer is not the level: the gain does not act
+    d = acc - acc[:, :1]
+    print(f'\n## {name}: bound_gain, {len(GAIN_SEEDS)} seeds (the body alone took more than the head, so the gain can act, on {sum(bound)})  [{time.time()-t0:.0f}s]')
+    print('bound_gain     ' + ''.join(f'{g:>16g}' for g in GAINS))
+    print('accuracy       ' + ''.join(f'{v:16.4f}' for v in acc.mean(0)))
+    print('change vs 1    ' + ''.join(f'{m:+9.4f}±{e:.4f}' for m, e in zip(d.mean(0), d.std(0, ddof=1)/np.sqrt(len(d)))))
 
 def start_window(lo=1e-5):
     "The first test's window: the rule on bench/curves.json's 1e-7..10 curves, read whole and from `lo` only"
@@ -227,7 +307,12 @@ if __name__ == '__main__':
     quiet()
     if os.environ.get('BENCH_THREADS'): torch.set_num_threads(int(os.environ['BENCH_THREADS'])) # a shared, loaded machine: 1 thread avoids OpenMP spin-waits
     t0 = time.time()
-    only = sys.argv[1:] or list(TASKS)
+    only = [a for a in sys.argv[1:] if not a.startswith('--')] or list(TASKS)
+    for a in sys.argv[1:]:
+        if a.startswith('--seeds='): SEEDS = tuple(range(int(a.split('=')[1])))
+    if '--gains' in sys.argv:
+        for name in only: gains(name, TASKS[name])
+        sys.exit()
     start_window()
     for name in only: run_task(name, TASKS[name])
     cost(vision_ft)

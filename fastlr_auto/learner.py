@@ -201,13 +201,14 @@ def _check_span(name, v):
     if not (isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x < 20 for x in v) and sum(v) > 0):
         raise ValueError(f'{name} must be a pair of decades (below, above) the reference lr, like (1.5, 1.5), got {v!r}')
 
-def _check_fine_tune_args(lr_mult, test_num_it, init_lrs, head_span, body_span, still, max_mult):
+def _check_fine_tune_args(lr_mult, test_num_it, init_lrs, head_span, body_span, still, max_mult, bound_gain=1.):
     "Raise on `fine_tune_auto`'s own arguments, naming the bad one, before any state changes"
     if lr_mult is not None: _check_num('lr_mult', lr_mult, 1, 1e12, lo_ok=True)
     _check_num('test_num_it', test_num_it, 6, 10**6, lo_ok=True, kind=(int,))
     _check_init_lrs(init_lrs)
     _check_span('head_span', head_span); _check_span('body_span', body_span)
     _check_num('still', still, 0, 1, hi_ok=False); _check_num('max_mult', max_mult, 1, 1e12, lo_ok=True)
+    _check_num('bound_gain', bound_gain, 1, 100, lo_ok=True)
 
 def _group_mults(lr_mult, n):
     "Each of `n` groups' lr as a multiple of the last group's: fastai's `even_mults(1/lr_mult, 1, n)` (1 for one group)"
@@ -240,14 +241,18 @@ def _ratio_rows(self:Learner,
     ref,          # the head's lr the two tests centre on
     still=1e-3,   # lr of the groups held still in a one-group test, relative to the moving group's
     body_level=False, # when the body alone takes more than the head (ratio 1), return the body's lr as the level (`fine_tune_auto`'s unfrozen phase)
+    bound_gain=1.,    # with `body_level`, a body that shows no rise up to its window's top (its answer a lower bound) sets the level at this many times its answer
     **kwargs,     # `_measure_lr_mult`'s others: num_it, head_span, body_span, max_mult
 ):
     "`_measure_lr_mult` around `ref`, with the two tests as history rows that say how the ratio was found: `(head_lr, lr_mult, [(sg, crv), (sg, crv)])`"
     head, mult, (sg_h, crv_h), (sg_b, crv_b) = _measure_lr_mult(self, ref, still=still, **kwargs)
     n, steps = len(self.opt.param_lists), _steps_per_epoch(self)
     clip = f' -> {mult:.3g}' if not math.isclose(mult, sg_h.lr/sg_b.lr) else ''
-    if body_level and sg_b.lr > head: head = sg_b.lr # the body's test says the whole model bears this; its window ends a decade above `ref`
-    level = f'; the body alone takes more than the head: every group at the body\'s {head:.2e}' if head > sg_h.lr else ''
+    level = ''
+    if body_level and sg_b.lr > head: # the body's test says the whole model bears this; its window ends a decade above `ref`
+        head, level = sg_b.lr, f'; the body alone takes more than the head: every group at the body\'s {sg_b.lr:.2e}'
+        if bound_gain > 1 and math.isclose(sg_b.point[0], float(crv_b.lrs[-1]), rel_tol=1e-6): # no rise up to the window's top: a lower bound
+            head, level = head*bound_gain, level + f', times {bound_gain:g} (no rise up to its window\'s top, so that is a lower bound): {head*bound_gain:.2e}'
     return head, mult, [(sg_h._replace(reason=f'unfrozen, head alone (body at {still:g}x): {sg_h.reason}{_short(len(crv_h), steps)}'), crv_h),
                         (sg_b._replace(reason=f'unfrozen, body alone (head at {still:g}x): {sg_b.reason}; lr_mult = head {sg_h.lr:.2e} / body {sg_b.lr:.2e}'
                                               f' = {sg_h.lr/sg_b.lr:.3g}{clip}, spread over {n} groups as fastai\'s even_mults{level}{_short(len(crv_b), steps)}'), crv_b)]
@@ -272,11 +277,12 @@ def fine_tune_auto(self:Learner,
     body_span=(2.5, 1.), # the body's test window, the same way
     still=1e-3,          # lr of the groups held still in a one-group test, relative to the moving group
     max_mult=1e3,        # the largest measured lr_mult
+    bound_gain=1.5,      # when the body alone takes more than the head and shows no rise up to its window's top, every group starts at this many times its answer (1: at its answer)
     **kwargs,            # fit_one_cycle's other arguments (wd, moms, cbs, ...)
 ):
     "fastai's `fine_tune` with both phases' learning rates, and the ratio between the groups, found by range tests and adjusted by `AutoLR`"
     _check_epochs(epochs, 'epochs'); _check_epochs(freeze_epochs, 'freeze_epochs', lo=0)
-    _check_fine_tune_args(lr_mult, test_num_it, init_lrs, head_span, body_span, still, max_mult)
+    _check_fine_tune_args(lr_mult, test_num_it, init_lrs, head_span, body_span, still, max_mult, bound_gain)
     _check_fit_args(init_num_it, dict(kwargs, pct_start=pct_start, div=div))
     if auto is not None and not isinstance(auto, AutoLR): raise TypeError(f'auto must be an AutoLR callback or None, got {type(auto).__name__}')
     ctl, steps = ifnone(auto, AutoLR()), _steps_per_epoch(self) # optimizer steps, as the controller counts them
@@ -306,7 +312,7 @@ def fine_tune_auto(self:Learner,
             crv = self.range_test(*init_lrs, num_it=init_num_it, lr_ratios=[still]*(n-1) + [1.])
             first = rank0_suggestion(crv), crv
             ref = first[0].lr
-        head, mult, rows = _ratio_rows(self, ref, still, body_level=True, num_it=test_num_it, head_span=head_span, body_span=body_span, max_mult=max_mult)
+        head, mult, rows = _ratio_rows(self, ref, still, body_level=True, bound_gain=bound_gain, num_it=test_num_it, head_span=head_span, body_span=body_span, max_mult=max_mult)
         mults = _group_mults(mult, n)
         if first: ctl.record_start(first[0]._replace(reason=f'no frozen phase, head alone (body at {still:g}x): {first[0].reason}{_short(len(first[1]), steps)}{note}'), first[1], mults*head)
         for r in rows: ctl.record_start(*r, mults*head)

@@ -68,7 +68,7 @@ def test_fit_auto_cycle(learn, kw):
     call(learn, learn.fit_auto_cycle, kw)
 
 @opts
-@given(kw=kwargs_of('epochs', 'freeze_epochs', 'lr_mult', 'pct_start', 'div', 'init_num_it', 'auto'))
+@given(kw=kwargs_of('epochs', 'freeze_epochs', 'lr_mult', 'bound_gain', 'pct_start', 'div', 'init_num_it', 'auto'))
 def test_fine_tune_auto(learn, kw):
     kw.setdefault('epochs', 1)
     call(learn, learn.fine_tune_auto, kw)
