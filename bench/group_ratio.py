@@ -246,11 +246,12 @@ def run_task(name, make):
             learn = make(s); info = f(learn); res.append((*result(learn), info['lr'], info['mult']))
         print(f'  {m} done: accuracy by seed {" ".join(f"{r[1]:.4f}" for r in res)}', flush=True)
         rows[m] = np.array(res)
-    print(f'{"method":9}{"acc/best":>10}{"±seed":>8}{"loss best/x":>13}{"head lr (seeds)":>32}{"ratio (seeds)":>24}')
+    w = 8*len(SEEDS) + 8 # the per-seed columns' width
+    print(f'{"method":9}{"acc/best":>10}{"±seed":>8}{"loss best/x":>13}{"head lr (seeds)":>{w}}{"ratio (seeds)":>{w}}')
     for m, a in rows.items():
         sc = a[:, 1]/best_acc
         print(f'{m:9}{sc.mean():10.4f}{sc.std(ddof=1)/np.sqrt(len(sc)):8.4f}{best_loss/a[:, 0].mean():13.4f}'
-              f'{" ".join(f"{v:.1e}" for v in a[:, 2]):>32}{" ".join(f"{v:.3g}" for v in a[:, 3]):>24}')
+              f'{" ".join(f"{v:.1e}" for v in a[:, 2]):>{w}}{" ".join(f"{v:.3g}" for v in a[:, 3]):>{w}}')
     at = lambda r: float(np.interp(np.log10(np.clip(r, RATIOS[0], RATIOS[-1])), np.log10(RATIOS), mean[bi, :, 1]))
     print(f'the ratio alone, scored on the grid row of the best head lr ({HEAD_LRS[bi]:g}; interpolated in log ratio):'
           f' found {np.mean([at(r) for r in rows["auto"][:, 3]])/best_acc:.4f}, 100 fixed {at(100)/best_acc:.4f}')
