@@ -201,7 +201,7 @@ def _check_span(name, v):
     if not (isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x < 20 for x in v) and sum(v) > 0):
         raise ValueError(f'{name} must be a pair of decades (below, above) the reference lr, like (1.5, 1.5), got {v!r}')
 
-def _check_fine_tune_args(lr_mult, test_num_it, init_lrs, head_span, body_span, still, max_mult, bound_gain=1.):
+def _check_fine_tune_args(lr_mult, test_num_it, init_lrs, head_span, body_span, still, max_mult, bound_gain):
     "Raise on `fine_tune_auto`'s own arguments, naming the bad one, before any state changes"
     if lr_mult is not None: _check_num('lr_mult', lr_mult, 1, 1e12, lo_ok=True)
     _check_num('test_num_it', test_num_it, 6, 10**6, lo_ok=True, kind=(int,))
