@@ -106,7 +106,7 @@ if __name__ == '__main__':
         if a.startswith('--init='): n, lo = a.split('=', 1)[1].split(','); AUTO_KW.update(init_num_it=int(n), init_lrs=(float(lo), 10.))
         if a.startswith('--ctl='): CTL_KW.update(settings(a))
         if a.startswith('--fit='): FIT_KW.update(settings(a))
-        if a.startswith('--rule='): RULE_KW.update((k, float(v)) for k, v in (kv.split('=') for kv in a.split('=', 1)[1].split(',')))
+        if a.startswith('--rule='): RULE_KW.update(settings(a))
     names = [a for a in sys.argv[1:] if not a.startswith('--')] or list(TASKS)
     methods = ('auto', 'fastai', 'min/10', 'default', 'prodigy', 'sfree')
     if '--auto-only' in sys.argv: methods = ('auto', 'default')

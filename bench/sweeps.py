@@ -31,7 +31,7 @@ def f(v): return f'{med(v):>6.2f} / {max(v):<4.2f}'
 
 if __name__ == '__main__':
     quiet()
-    names = [a for a in sys.argv[1:]] or list(TASKS)
+    names = sys.argv[1:] or list(TASKS)
     print(f"{'task':16} {'order std':>9} {'1 sweep':>13} {'median of 3':>13} {'median of 5':>13} {'first':>13} {'lowest3':>13} {'median3':>13} {'noisy':>6}"
           '   (decades from the oracle lr: median / worst over seeds and sweeps)', flush=True)
     every = {k: [] for k in ('one', 'm3', 'm5', 'first', 'median3', 'lowest3')}
