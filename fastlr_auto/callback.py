@@ -16,7 +16,7 @@ from fastai.learner import ValueMetric
 from fastai.callback.core import _events # the names of the training loop's events
 from . import core # imported for its patch: `Learner.range_test`, which this module calls
 from .core import LRCurve, rng_data, set_rng_data
-from .suggest import LRSuggestion, _check_num
+from .suggest import LRSuggestion, _check_num, trust
 from .distributed import all_ranks, broadcast_obj, is_distributed, is_rank0
 
 # %% auto #0
@@ -77,35 +77,21 @@ class AutoLR(Callback):
     "Re-measures the learning rate between epochs and moves the schedule's `lr_max` toward it, damped"
     order = 45 # before the Recorder (50): its lr_max column must exist when the Recorder, the progress table and CSVLogger name their columns
     skip_range_test = True
+    # the controller's constants (class attributes, as fastai's callbacks keep theirs; a test may set them on an instance):
+    span, start_span = (1.5, 2.), (3., 3.)  # each test's window in decades (below, above) the current lr_max; the start test's
+    max_step, start_max_step, start_damping = 1., 2., 1. # largest move per test in decades; the start test's, which is undamped
+    min_it, one_it, max_it, start_it = 12, 24, 40, 12 # test lengths: shortest, the one test of a fit with room for one, longest, the start test's least
+    check_start = True     # test a starting lr_max the user gave before the first epoch (not one `fit_auto_cycle` just found)
+    skip_nonfinite = True  # skip a step whose training loss is not finite, and back off (reads the loss each step)
     def __init__(self,
         budget=0.05,     # share of the fit's optimizer steps that range tests may use
         every=1,         # test after every `every` epochs
-        span=(1.5, 2.),  # each test sweeps from lr_max / 10**span[0] to lr_max * 10**span[1]
-        start_span=(3., 3.), # the same for the test of a starting lr_max the user gave (None: `span`)
-        start_damping=1.,    # `damping` of the start test's move (None: `damping`)
-        start_max_step=2.,   # `max_step` of the start test's move, in decades (None: `max_step`)
-        start_it=12,         # the start test is at least this long, whatever the budget
-        min_it=12,       # shortest test
-        one_it=24,       # a fit whose budget has room for one between-epoch test only (a tiny dataset) gets it this long
-        max_it=40,       # longest test
-        damping=0.5,     # share of the way (in log10 lr) to the suggestion moved per test, times its confidence
-        max_step=1.,     # largest change of lr_max per test, in decades
+        damping=0.5,     # share of the way (in log10 lr) to the suggestion moved per test, times how far it is trusted
         show_col=True,   # add the applied `lr_max` as a column of the Recorder / progress table
-        check_start=True,# test the starting `lr_max` before the first epoch (skipped when `fit_auto_cycle` just found it)
-        skip_nonfinite=True, # skip a step whose training loss is not finite, and back off (reads the loss each step: on a GPU a sync, in a distributed run an all-reduce); False reads nothing
     ):
         _check_num('budget', budget, 0, 1); _check_num('damping', damping, 0, 1)
-        if start_damping is not None: _check_num('start_damping', start_damping, 0, 1)
-        if start_max_step is not None: _check_num('start_max_step', start_max_step, 0, 20, hi_ok=False)
-        for nm,v in (('span', span), ('start_span', ifnone(start_span, span))):
-            if not (isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x < 20 for x in v) and sum(v) > 0):
-                raise ValueError(f'{nm} must be a pair of decades (below, above) the current lr_max, like (1.5, 2.), got {v!r}')
-        _check_num('max_step', max_step, 0, 20, hi_ok=False); _check_num('every', every, 1, 10**6, lo_ok=True, kind=(int,))
-        _check_num('min_it', min_it, 6, 10**6, lo_ok=True, kind=(int,)) # 6: the range test's minimum
-        _check_num('start_it', start_it, 6, 10**6, lo_ok=True, kind=(int,))
-        _check_num('max_it', max_it, min_it, 10**6, lo_ok=True, kind=(int,))
-        _check_num('one_it', one_it, 6, 10**6, lo_ok=True, kind=(int,))
-        if not isinstance(skip_nonfinite, bool): raise TypeError(f'skip_nonfinite must be True or False, got {type(skip_nonfinite).__name__} {skip_nonfinite!r}')
+        _check_num('every', every, 1, 10**6, lo_ok=True, kind=(int,))
+        if not isinstance(show_col, bool): raise TypeError(f'show_col must be True or False, got {type(show_col).__name__} {show_col!r}')
         store_attr()
         self.rows, self.curves, self.applied, self.static, self.scale, self.n_fit, self.found_start = [], [], [], [], 1., 0, False
 
@@ -239,13 +225,13 @@ def rank0_suggestion(
 
 @patch
 def move_toward(self:AutoLR, sg, crv=None, epoch=0, start=False):
-    "Move the target `lr_max` toward `sg.lr` (damped by `damping` and `sg.confidence`, at most `max_step`), or past the window's edge; record it"
+    "Move the target `lr_max` toward `sg.lr` (damped by `damping` and `trust(sg)`, at most `max_step`), or past the window's edge; record it"
     cur = float(self.peak[-1] * self.target)
     gap = math.log10(sg.lr) - math.log10(cur)
-    damping, max_step = (ifnone(self.start_damping, self.damping), ifnone(self.start_max_step, self.max_step)) if start else (self.damping, self.max_step)
-    edge = _edge(sg, crv)
-    if edge: move = edge * max_step * min(1., 2*sg.confidence)
-    else: move = float(np.clip(damping * sg.confidence * gap, -max_step, max_step))
+    damping, max_step = (self.start_damping, self.start_max_step) if start else (self.damping, self.max_step)
+    edge, w = _edge(sg, crv), trust(sg) # a guess moves nothing
+    if edge: move = edge * max_step * w
+    else: move = float(np.clip(damping * w * gap, -max_step, max_step))
     self.target *= 10**move
     self._record(self.n_fit, epoch, cur, sg, crv, self.peak * self.target)
 
@@ -262,6 +248,11 @@ def after_fit(self:AutoLR):
     if self.sched is not None: self.sched.scheds['lr'] = self.base
     self.learn.metrics = L(m for m in self.learn.metrics if m is not self.metric)
     self.learn.auto_lr, self.fit_lr_max = self, None # `fit_auto_cycle` sets `fit_lr_max` for its own fit only
+
+@patch(as_prop=True)
+def lr_max(self:AutoLR):
+    "Every group's `lr_max` the controller is steering to: the schedule's peak times its target scale (after a fit, where it left it)"
+    return self.peak * self.target
 
 @patch(as_prop=True)
 def history(self:AutoLR):
@@ -344,7 +335,17 @@ def after_step(self:AutoLR):
     for i, v in enumerate(np.atleast_1d(self.peak * self.scale)): w.add_scalar(f'auto_lr/lr_max_{i}', float(v), step)
 
 # %% ../nbs/02_callback.ipynb #e624b06a
-_SETTINGS = ('budget', 'every', 'span', 'start_span', 'start_damping', 'start_max_step', 'start_it', 'min_it', 'max_it', 'damping', 'max_step', 'show_col', 'check_start', 'skip_nonfinite', 'one_it')
+_SETTINGS = ('budget', 'every', 'damping', 'show_col') # the constructor's
+_CONSTANTS = ('span', 'start_span', 'max_step', 'start_max_step', 'start_damping', 'min_it', 'one_it', 'max_it', 'start_it', 'check_start', 'skip_nonfinite')
+
+def _constant(k, v):
+    "A saved controller constant `k`, checked against its class default's type (a state file is data: nothing else is taken)"
+    d = getattr(AutoLR, k)
+    if isinstance(d, tuple): ok = isinstance(v, (list, tuple)) and len(v) == len(d) and all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x < 20 for x in v)
+    elif isinstance(d, bool): ok = isinstance(v, bool)
+    else: ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0 and (isinstance(v, int) or not isinstance(d, int))
+    if not ok: raise ValueError(f'{k} must be like {d!r}, got {v!r}')
+    return tuple(v) if isinstance(d, tuple) else v
 
 def _plain(v):
     "`v` as JSON-ready data: numpy scalars and arrays become python numbers and lists, tuples lists"
@@ -364,7 +365,7 @@ def _data_suggestion(d): return LRSuggestion(float(d['lr']), tuple(float(v) for 
 @patch
 def state_dict(self:AutoLR):
     "Settings, scale, schedule peak and history, as JSON-ready data: what a fit resumed with `start_epoch` needs"
-    return _plain(dict(settings={k: getattr(self, k) for k in _SETTINGS}, scale=self.scale, target=getattr(self, 'target', self.scale),
+    return _plain(dict(settings={k: getattr(self, k) for k in _SETTINGS}, constants={k: getattr(self, k) for k in _CONSTANTS}, scale=self.scale, target=getattr(self, 'target', self.scale),
                        peak=getattr(self, 'peak', None), n_fit=self.n_fit, rows=self.rows,
                        curves=[dict(epoch=e, curve=_curve_data(c), suggestion=sg._asdict()) for e,c,sg in self.curves],
                        applied=self.applied, static=self.static, prev=getattr(self, 'prev', None), fit_lr_max=getattr(self, 'fit_lr_max', None)))
@@ -373,13 +374,16 @@ def state_dict(self:AutoLR):
 def load_state_dict(self:AutoLR, sd):
     "Take the settings and state of `sd` (from `state_dict`); raise, changing nothing, if it is not such a state"
     st = {k: tuple(v) if isinstance(v, list) else v for k,v in sd['settings'].items()}
-    chk = AutoLR(**st) # the settings pass the constructor's checks (a setting the state lacks, from an older version, takes its default)
+    chk = AutoLR(**{k: v for k,v in st.items() if k in _SETTINGS}) # the settings pass the constructor's checks (one the state lacks takes its default)
+    consts = {k: _constant(k, v) for k,v in sd.get('constants', {}).items() if k in _CONSTANTS}
     curves = [(c['epoch'], _data_curve(c['curve']), _data_suggestion(c['suggestion'])) for c in sd['curves']]
     scale, target, n_fit = float(sd['scale']), float(sd['target']), int(sd['n_fit'])
     rows, applied, static = [dict(r) for r in sd['rows']], [float(v) for v in sd['applied']], [float(v) for v in sd['static']]
     prev = None if sd.get('prev') is None else float(sd['prev'])
     fit_lr_max = None if sd.get('fit_lr_max') is None else [float(v) for v in sd['fit_lr_max']]
     for k in _SETTINGS: setattr(self, k, getattr(chk, k))
+    for k,v in consts.items():
+        if v != getattr(AutoLR, k): setattr(self, k, v)
     self.scale, self.target, self.n_fit, self.rows, self.curves, self.applied, self.static, self.prev = scale, target, n_fit, rows, curves, applied, static, prev
     self.fit_lr_max = fit_lr_max
 

@@ -224,9 +224,11 @@ class LRCurve:
 
 # %% ../nbs/00_core.ipynb #8372e4f1
 @patch
-def suggest(self:LRCurve, **kwargs) -> LRSuggestion:
-    "The suggestion rule's answer for this curve (`kwargs` go to `suggest_lr`)"
-    return suggest_lr(self.lrs, self.losses, **kwargs)
+def suggest(self:LRCurve,
+    rule=None, # the rule's constants (a `Rule`); None: the defaults
+) -> LRSuggestion:
+    "The suggestion rule's answer for this curve"
+    return suggest_lr(self.lrs, self.losses, rule)
 
 # %% ../nbs/00_core.ipynb #8e836ca5
 @patch

@@ -6,8 +6,8 @@ Docs: https://fastlr-auto.github.io/fastlr_auto/learner.html.md"""
 
 # %% ../nbs/03_learner.ipynb #7316e694
 from __future__ import annotations
-import json, math, warnings
-import numpy as np
+import inspect, json, math, warnings
+import numpy as np, torch
 from fastai.basics import *
 from fastai.callback.schedule import *
 from . import core # imported for its patch: `Learner.range_test`, which this module calls
@@ -16,7 +16,8 @@ from .suggest import _check_num
 from .distributed import broadcast_obj
 
 # %% auto #0
-__all__ = []
+__all__ = ['START_LRS', 'START_IT', 'START_MIN_IT', 'RATIO_IT', 'HEAD_SPAN', 'BODY_SPAN', 'STILL', 'MAX_MULT', 'start_window',
+           'prior_lr', 'start_suggestion', 'measure_lr_mult', 'ratio_decision']
 
 # %% ../nbs/03_learner.ipynb #ccab7685
 def _check_lr_max(lr_max):
@@ -28,114 +29,77 @@ def _check_lr_max(lr_max):
 
 def _check_epochs(n, name, lo=1): _check_num(name, n, lo, 10**6, lo_ok=True, kind=(int,))
 
-def _check_init_lrs(init_lrs):
-    "Raise unless `init_lrs` is a window `(start_lr, end_lr)` with 0 < start_lr < end_lr"
-    if not (isinstance(init_lrs, tuple) and len(init_lrs) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0 for x in init_lrs) and init_lrs[0] < init_lrs[1]):
-        raise ValueError(f'init_lrs must be a pair (start_lr, end_lr) with 0 < start_lr < end_lr, got {init_lrs!r}')
-
-def _check_fit_args(init_num_it, kwargs, init_lrs=None):
-    "Raise on the arguments that `fit_one_cycle` would take without a check, before any state changes"
+def _check_fit_args(init_num_it, kwargs):
+    "Raise on the arguments that `fit_one_cycle` would take without a check, and on any it does not take, before any state changes"
+    bad = sorted(set(kwargs) - _FIT_ARGS)
+    if bad: raise TypeError(f"unexpected argument {bad[0]!r}: the others are fit_one_cycle's ({', '.join(sorted(_FIT_ARGS))})")
     if init_num_it is not None: _check_num('init_num_it', init_num_it, 6, 10**6, lo_ok=True, kind=(int,))
-    if init_lrs is not None: _check_init_lrs(init_lrs)
     if 'pct_start' in kwargs: _check_num('pct_start', kwargs['pct_start'], 0, 1, hi_ok=False)
     for nm in ('div', 'div_final'):
         if nm in kwargs: _check_num(nm, kwargs[nm], 0)
     if kwargs.get('start_epoch', 0) != 0: _check_num('start_epoch', kwargs['start_epoch'], 0, 10**6, lo_ok=True, kind=(int,))
 
 # %% ../nbs/03_learner.ipynb #e2562ba5
-from .suggest import LRSuggestion
+from .suggest import LRSuggestion, Rule, trust, toward_prior
 
-def _start_len(
-    num_it,      # the steps the user asked for; None chooses
-    fit_steps,   # optimizer steps of the fit the test starts
-    full,        # the first test's length when the fit is long enough
-    floor=40,    # never shorter than this
+START_LRS, START_IT, START_MIN_IT = (1e-5, 10.), 75, 40 # the first test: 1e-5 to 10, at lr_find's density (12.5 steps a decade)
+
+def start_window(
+    learn,        # the `Learner` the fit starts
+    n_epoch,      # epochs of the fit
+    num_it=None,  # the steps the user asked for; None: 75, or the fit's own steps if fewer (40 at least)
 ) -> tuple:
-    "A fit's first test length, and a note for the history when the fit's own length shortened it"
-    if num_it is not None: return num_it, ''
-    n = int(min(full, max(floor, fit_steps)))
-    return n, (f' [the fit has {fit_steps} steps: a {n}-step first test, not {full}]' if n < full else '')
+    "The first range test's `(start_lr, end_lr, num_it)`"
+    n = num_it if num_it is not None else int(min(START_IT, max(START_MIN_IT, n_epoch*_steps_per_epoch(learn))))
+    return (*START_LRS, n)
 
-def _noise_placed(
-    crv,              # a range test's `LRCurve`
-    lr=None,          # the rule's answer on it, when already known (None: asked here)
-    decades=0.5,      # how far the rule's noise shift must have moved the answer
-) -> bool:
-    "Whether the rule's answer on `crv` was placed by the loss's noise: its `noise_shift` moved it by `decades` or more"
-    return abs(math.log10(ifnone(lr, crv.suggest().lr) / crv.suggest(noise_shift=0.).lr)) >= decades
+def _is_sgd(opt):
+    "True for fastai's `SGD` (with or without momentum) or a wrapped `torch.optim.SGD`: no per-weight scaling of the step"
+    inner = getattr(opt, 'opt', None) # fastai's `OptimWrapper` around a torch optimizer
+    if hasattr(inner, 'param_groups'): return isinstance(inner, torch.optim.SGD)
+    steps = {getattr(cb, '__name__', '') for cb in getattr(opt, 'cbs', [])}
+    return bool(steps & {'sgd_step', 'momentum_step'})
 
-def _start_suggestion(
-    learn,            # the `Learner`, at the weights the fit starts from
-    num_it=75,        # steps of the first range test
-    min_conf=0.3,     # an answer below this confidence is a guess
-    longer=2,         # the second test is this many times longer
-    sweeps=3,         # an answer placed by the loss's noise (`_noise_placed`) is the lowest of this many sweeps over other batches
-    lrs=(1e-5, 10.),  # the tests' window (start_lr, end_lr)
-    low_lr=1e-7,      # an answer within `edge` decades of the window's start is measured again from here (fastai's `lr_find` start)...
-    edge=1.,          # ...at the same steps per decade
+def prior_lr(learn, rule=None) -> float:
+    "The lr to fall back on when a curve says nothing: `rule.prior_sgd` for SGD, else `rule.prior_adam`"
+    r = ifnone(rule, Rule())
+    return r.prior_sgd if _is_sgd(learn.opt) else r.prior_adam
+
+def start_suggestion(
+    learn,          # the `Learner`, at the weights the fit starts from
+    start_lr, end_lr, num_it, # the test's window and length (`start_window`)
+    lr_ratios=None, # per-group lr multipliers of the test (None: the optimizer's)
 ) -> tuple:
-    "The starting lr: a range test; at the window's low edge, a wider one; below `min_conf`, a second test `longer` times as long; if both are guesses, the lower answer, lowered further: `(LRSuggestion, LRCurve)`"
-    crv = learn.range_test(*lrs, num_it=num_it)
-    sg = rank0_suggestion(crv)
-    if lrs[0] > low_lr and math.log10(lrs[1]/lrs[0]) > 2*edge and sg.point[0] < lrs[0]*10**edge: # a wide window whose answer sits at its low edge: the curve may hold more below it
-        wide = min(2*num_it, round(num_it*math.log10(lrs[1]/low_lr)/math.log10(lrs[1]/lrs[0])))
-        low = f'swept again from {low_lr:g}: the {num_it}-step test from {lrs[0]:g} answered {sg.lr:.3g}, at its low edge'
-        lrs, num_it = (low_lr, lrs[1]), wide
-        crv = learn.range_test(*lrs, num_it=num_it)
-        sg = rank0_suggestion(crv)
-        sg = sg._replace(reason=f'{sg.reason}; {low}')
-    if sweeps > 1 and broadcast_obj(_noise_placed(crv, sg.lr)): # rank 0's reading, so that every rank runs the same tests; the batches' order decides this answer: read it conservatively
-        tests = [(sg, crv)] + [(rank0_suggestion(c), c) for c in (learn.range_test(*lrs, num_it=num_it, shuffle_seed=k) for k in range(1, sweeps))]
-        sg, crv = min(tests, key=lambda t: t[0].lr)
-        sg = sg._replace(reason=f"{sg.reason}; the lowest of {sweeps} sweeps over other batches ({', '.join(f'{t[0].lr:.3g}' for t in tests)}): "
-                                 'a fall within a few times the step noise placed the first answer')
-    if sg.confidence >= min_conf: return sg, crv
-    crv2 = learn.range_test(*lrs, num_it=longer*num_it)
-    sg2 = rank0_suggestion(crv2)
-    first = f'the {num_it}-step test said {sg.lr:.3g} at confidence {sg.confidence:.2f}'
-    if sg2.confidence >= min_conf:
-        return sg2._replace(reason=f'{sg2.reason}; measured again: {first}, this {len(crv2)}-step test decided'), crv2
-    best = max(sg.confidence, sg2.confidence)
-    lr = min(sg.lr, sg2.lr) * 10**-(1 - best/min_conf) if min_conf > 0 else min(sg.lr, sg2.lr)
-    why = (f'conservative: both tests are guesses ({first}; the {len(crv2)}-step test {sg2.lr:.3g} at {sg2.confidence:.2f}): '
-           f'the lower answer, lowered {1 - best/min_conf:.2f} decades')
-    return LRSuggestion(lr, sg2.point if sg2.lr <= sg.lr else sg.point, round(best, 4), why), (crv2 if sg2.lr <= sg.lr else crv)
+    "One range test and the rule's answer, shrunk toward the prior as far as the answer is a guess: `(LRSuggestion, LRCurve)`"
+    crv = learn.range_test(start_lr, end_lr, num_it=num_it, lr_ratios=lr_ratios)
+    return toward_prior(rank0_suggestion(crv), prior_lr(learn)), crv
+
+_FIT_ARGS = set(inspect.signature(Learner.fit_one_cycle).parameters) - {'self', 'n_epoch', 'lr_max'}
 
 @patch
 @delegates(Learner.fit_one_cycle, but=['lr_max'])
 def fit_auto_cycle(self:Learner,
     n_epoch,          # number of epochs
-    lr_max=None,      # starting lr_max: None runs a full range test; a float or slice(lo, hi) starts there
+    lr_max=None,      # starting lr_max: None runs a range test; a float or slice(lo, hi) starts there
     auto=None,        # the `AutoLR` controller to use (its settings); None makes a default one
-    init_num_it=None, # steps of the initial range test when `lr_max` is None; None: 75, or the fit's own steps if fewer (40 at least)
-    init_lrs=(1e-5, 10.), # its window (start_lr, end_lr); an answer within a decade of its start widens it to 1e-7
-    min_conf=0.3,     # below this confidence the initial test's answer is a guess: measure again, longer
-    sweeps=3,         # an initial answer that the loss's noise placed is the lowest of this many tests over other batches (1: the first test decides)
-    lr_mult=None,     # with several groups and no `lr_max`: the last group's lr over the first's; None measures it (unfrozen), 1 gives every group one lr
+    init_num_it=None, # steps of the first range test; None: 75, or the fit's own steps if fewer (40 at least)
     **kwargs,         # fit_one_cycle's: div, div_final, pct_start, wd, moms, cbs, reset_opt, start_epoch
 ):
-    "`fit_one_cycle` with `lr_max` (and, with several unfrozen groups, their ratio) found by range tests and re-measured between epochs by `AutoLR`"
-    _check_epochs(n_epoch, 'n_epoch'); _check_lr_max(lr_max); _check_fit_args(init_num_it, kwargs, init_lrs)
-    _check_num('min_conf', min_conf, 0, 1, lo_ok=True); _check_num('sweeps', sweeps, 1, 99, lo_ok=True, kind=(int,))
-    if lr_mult is not None: _check_num('lr_mult', lr_mult, 1, 1e12, lo_ok=True)
+    "`fit_one_cycle` with `lr_max` found by a range test and re-measured between epochs by `AutoLR`"
+    _check_epochs(n_epoch, 'n_epoch'); _check_lr_max(lr_max); _check_fit_args(init_num_it, kwargs)
     if auto is not None and not isinstance(auto, AutoLR): raise TypeError(f'auto must be an AutoLR callback or None, got {type(auto).__name__}')
     if not any(p.requires_grad for p in self.model.parameters()): raise ValueError('learn.model has no trainable parameters (all have requires_grad=False): nothing to fit')
     ctl = ifnone(auto, AutoLR())
-    saved, rows = getattr(self, 'auto_lr_saved', None) if kwargs.get('start_epoch') else None, []
+    saved, start = getattr(self, 'auto_lr_saved', None) if kwargs.get('start_epoch') else None, None
     if self.opt is None: self.create_opt() # as `fit` would
     if lr_max is None and saved is not None and ifnone(saved.get('fit_lr_max'), saved['peak']) is not None: # resuming: the saved run's schedule
         lr_max = np.array(ifnone(saved.get('fit_lr_max'), saved['peak']))
-    elif lr_max is None:
-        num_it, note = _start_len(init_num_it, (n_epoch - kwargs.get('start_epoch', 0))*_steps_per_epoch(self), 75)
-        sg, crv = _start_suggestion(self, num_it, min_conf, lrs=init_lrs, sweeps=sweeps)
-        rows, lr_max = [(sg._replace(reason=sg.reason + note), crv)], sg.lr
-        if len(self.opt.param_lists) > 1 and lr_mult is not None: lr_max = _spread(sg.lr, lr_mult)
-        elif len(self.opt.param_lists) > 1 and getattr(self.opt, 'frozen_idx', 0) == 0: # several groups, all training: their ratio too
-            _, mult, more = _ratio_rows(self, sg.lr)
-            rows, lr_max = rows + more, _spread(sg.lr, mult) # the head at the level all the groups together took
+    elif lr_max is None: # one lr for every group, as `fit_one_cycle(n, lr)` gives
+        start = start_suggestion(self, *start_window(self, n_epoch - kwargs.get('start_epoch', 0), init_num_it))
+        lr_max = start[0].lr
     self.opt.set_hyper('lr', lr_max) # spread over the groups as `fit_one_cycle` spreads it...
     ctl.fit_lr_max = [float(h['lr']) for h in self.opt.hypers] # ...and kept: a resumed fit rebuilds this very schedule
-    for r in rows: ctl.record_start(*r, np.array(ctl.fit_lr_max)) # one lr per parameter group
+    if start is not None: ctl.record_start(*start, np.array(ctl.fit_lr_max))
     cbs = L(kwargs.pop('cbs', None)) + [ctl]
     self.fit_one_cycle(n_epoch, lr_max, cbs=cbs, **kwargs)
 
@@ -197,19 +161,6 @@ def load(self:Learner,
 Learner.save.fastai_original, Learner.load.fastai_original = _fastai_save, _fastai_load
 
 # %% ../nbs/03_learner.ipynb #0fb6901f
-def _check_span(name, v):
-    if not (isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x < 20 for x in v) and sum(v) > 0):
-        raise ValueError(f'{name} must be a pair of decades (below, above) the reference lr, like (1.5, 1.5), got {v!r}')
-
-def _check_fine_tune_args(lr_mult, test_num_it, init_lrs, head_span, body_span, still, max_mult, bound_gain):
-    "Raise on `fine_tune_auto`'s own arguments, naming the bad one, before any state changes"
-    if lr_mult is not None: _check_num('lr_mult', lr_mult, 1, 1e12, lo_ok=True)
-    _check_num('test_num_it', test_num_it, 6, 10**6, lo_ok=True, kind=(int,))
-    _check_init_lrs(init_lrs)
-    _check_span('head_span', head_span); _check_span('body_span', body_span)
-    _check_num('still', still, 0, 1, hi_ok=False); _check_num('max_mult', max_mult, 1, 1e12, lo_ok=True)
-    _check_num('bound_gain', bound_gain, 1, 100, lo_ok=True)
-
 def _group_mults(lr_mult, n):
     "Each of `n` groups' lr as a multiple of the last group's: fastai's `even_mults(1/lr_mult, 1, n)` (1 for one group)"
     return np.atleast_1d(np.array(even_mults(1/lr_mult, 1, n), dtype=np.float64)) if n > 1 else np.ones(1)
@@ -220,42 +171,31 @@ def _scaled(crv, f):
     "`crv` with its lrs multiplied by `f` (a one-group test read as the moving group's lr)"
     return core.LRCurve(crv.lrs*f, crv.losses, crv.smoothed, crv.num_it, crv.stopped_early, crv.secs)
 
-def _measure_lr_mult(self:Learner,
-    ref_lr,            # the head's lr the windows are centred on (the frozen phase's answer)
-    num_it=12,         # steps of each of the two tests
-    head_span=(1.5, 1.5), # the head's test sweeps from ref_lr / 10**head_span[0] to ref_lr * 10**head_span[1]
-    body_span=(2.5, 1.), # the body's test sweeps from ref_lr / 10**body_span[0] to ref_lr * 10**body_span[1]
-    still=1e-3,        # lr of the groups held still in a one-group test, relative to the moving group's
-    max_mult=1e3,      # the largest lr_mult it returns
-):
-    "Two short range tests, the head moving alone then the body: `(head_lr, lr_mult, (head_sg, head_crv), (body_sg, body_crv))`"
-    n = len(self.opt.param_lists)
-    crv_h = self.range_test(ref_lr/10**head_span[0], ref_lr*10**head_span[1], num_it=num_it, lr_ratios=[still]*(n-1) + [1.])
-    sg_h = rank0_suggestion(crv_h, keep_lr=ref_lr)
-    crv_b = self.range_test(still*ref_lr/10**body_span[0], still*ref_lr*10**body_span[1], num_it=num_it, lr_ratios=[1.]*(n-1) + [still])
-    crv_b = _scaled(crv_b, 1/still) # the body's lrs
-    sg_b = rank0_suggestion(crv_b, keep_lr=sg_h.lr)
-    return sg_h.lr, float(np.clip(sg_h.lr/sg_b.lr, 1., max_mult)), (sg_h, crv_h), (sg_b, crv_b)
+# the unfrozen phase's tests: steps; windows in decades (below, above) the frozen phase's lr; the held groups' share of it; the largest ratio
+RATIO_IT, HEAD_SPAN, BODY_SPAN, STILL, MAX_MULT = 12, (1.5, 1.5), (2.5, 1.), 1e-3, 1e3
 
-def _ratio_rows(self:Learner,
-    ref,          # the head's lr the two tests centre on
-    still=1e-3,   # lr of the groups held still in a one-group test, relative to the moving group's
-    body_level=False, # when the body alone takes more than the head (ratio 1), return the body's lr as the level (`fine_tune_auto`'s unfrozen phase)
-    bound_gain=1.,    # with `body_level`, a body that shows no rise up to its window's top (its answer a lower bound) sets the level at this many times its answer
-    **kwargs,     # `_measure_lr_mult`'s others: num_it, head_span, body_span, max_mult
-):
-    "`_measure_lr_mult` around `ref`, with the two tests as history rows that say how the ratio was found: `(head_lr, lr_mult, [(sg, crv), (sg, crv)])`"
-    head, mult, (sg_h, crv_h), (sg_b, crv_b) = _measure_lr_mult(self, ref, still=still, **kwargs)
-    n, steps = len(self.opt.param_lists), _steps_per_epoch(self)
-    clip = f' -> {mult:.3g}' if not math.isclose(mult, sg_h.lr/sg_b.lr) else ''
-    level = ''
-    if body_level and sg_b.lr > head: # the body's test says the whole model bears this; its window ends a decade above `ref`
-        head, level = sg_b.lr, f'; the body alone takes more than the head: every group at the body\'s {sg_b.lr:.2e}'
-        if bound_gain > 1 and math.isclose(sg_b.point[0], float(crv_b.lrs[-1]), rel_tol=1e-6): # no rise up to the window's top: a lower bound
-            head, level = head*bound_gain, level + f', times {bound_gain:g} (no rise up to its window\'s top, so that is a lower bound): {head*bound_gain:.2e}'
-    return head, mult, [(sg_h._replace(reason=f'unfrozen, head alone (body at {still:g}x): {sg_h.reason}{_short(len(crv_h), steps)}'), crv_h),
-                        (sg_b._replace(reason=f'unfrozen, body alone (head at {still:g}x): {sg_b.reason}; lr_mult = head {sg_h.lr:.2e} / body {sg_b.lr:.2e}'
-                                              f' = {sg_h.lr/sg_b.lr:.3g}{clip}, spread over {n} groups as fastai\'s even_mults{level}{_short(len(crv_b), steps)}'), crv_b)]
+def measure_lr_mult(
+    learn,   # a `Learner` with several parameter groups, unfrozen
+    ref_lr,  # the head's lr the windows are centred on (where the frozen phase left it)
+) -> tuple:
+    "Two short range tests around `ref_lr`, the head moving alone then the body: `((head_sg, head_crv), (body_sg, body_crv))`"
+    n = len(learn.opt.param_lists)
+    crv_h = learn.range_test(ref_lr/10**HEAD_SPAN[0], ref_lr*10**HEAD_SPAN[1], num_it=RATIO_IT, lr_ratios=[STILL]*(n-1) + [1.])
+    sg_h = rank0_suggestion(crv_h, keep_lr=ref_lr)
+    crv_b = _scaled(learn.range_test(STILL*ref_lr/10**BODY_SPAN[0], STILL*ref_lr*10**BODY_SPAN[1], num_it=RATIO_IT,
+                                     lr_ratios=[1.]*(n-1) + [STILL]), 1/STILL) # the body's lrs
+    return (sg_h, crv_h), (rank0_suggestion(crv_b, keep_lr=ref_lr), crv_b)
+
+def ratio_decision(
+    ref,   # the head's lr before the tests (the frozen phase's): the prior
+    head,  # the head-alone test's `LRSuggestion`
+    body,  # the body-alone test's `LRSuggestion`
+) -> tuple:
+    "The head's lr (shrunk toward `ref` as far as its test is a guess) and `lr_mult`, measured only when both tests are trusted: `(lr, lr_mult, why)`"
+    lr = toward_prior(head, ref).lr
+    if min(trust(head), trust(body)) < 1: return lr, 1., f'one lr for every group (confidence {head.confidence:.2f}, {body.confidence:.2f})'
+    mult = float(np.clip(head.lr/body.lr, 1., MAX_MULT))
+    return lr, mult, f'lr_mult = head {head.lr:.2e} / body {body.lr:.2e} = {mult:.3g}'
 
 def _spread(head, mult):
     "The `lr_max` that spreads `head` over the groups with ratio `mult` as fastai does: `slice(head/mult, head)`, or `head` when `mult` is 1"
@@ -270,50 +210,43 @@ def fine_tune_auto(self:Learner,
     pct_start=0.3,       # warm-up share of the unfrozen phase (fastai's `fine_tune` default)
     div=5.0,             # initial lr divisor of the unfrozen phase (fastai's `fine_tune` default)
     auto=None,           # the `AutoLR` controller for both phases; None makes a default one
-    init_num_it=None,    # steps of the first range test (the frozen phase's, or the unfrozen head's when `freeze_epochs=0`); None: 60, or both phases' steps if fewer (40 at least)
-    init_lrs=(1e-5, 10.),# its window (start_lr, end_lr)
-    test_num_it=12,      # steps of each unfrozen-phase test, centred on the frozen phase's answer
-    head_span=(1.5, 1.5),# the unfrozen head's test window, in decades below and above that answer
-    body_span=(2.5, 1.), # the body's test window, the same way
-    still=1e-3,          # lr of the groups held still in a one-group test, relative to the moving group
-    max_mult=1e3,        # the largest measured lr_mult
-    bound_gain=1.5,      # when the body alone takes more than the head and shows no rise up to its window's top, every group starts at this many times its answer (1: at its answer)
+    init_num_it=None,    # steps of the first range test; None: 75, or both phases' steps if fewer (40 at least)
     **kwargs,            # fit_one_cycle's other arguments (wd, moms, cbs, ...)
 ):
     "fastai's `fine_tune` with both phases' learning rates, and the ratio between the groups, found by range tests and adjusted by `AutoLR`"
     _check_epochs(epochs, 'epochs'); _check_epochs(freeze_epochs, 'freeze_epochs', lo=0)
-    _check_fine_tune_args(lr_mult, test_num_it, init_lrs, head_span, body_span, still, max_mult, bound_gain)
+    if lr_mult is not None: _check_num('lr_mult', lr_mult, 1, 1e12, lo_ok=True)
     _check_fit_args(init_num_it, dict(kwargs, pct_start=pct_start, div=div))
     if auto is not None and not isinstance(auto, AutoLR): raise TypeError(f'auto must be an AutoLR callback or None, got {type(auto).__name__}')
     ctl, steps = ifnone(auto, AutoLR()), _steps_per_epoch(self) # optimizer steps, as the controller counts them
-    init_num_it, note = _start_len(init_num_it, (freeze_epochs + epochs)*steps, 60) # `note` goes on the first test's row
     ref = None
     if freeze_epochs:
         self.freeze()
-        crv = self.range_test(*init_lrs, num_it=init_num_it)
-        sg = rank0_suggestion(crv)
-        ctl.record_start(sg._replace(reason=f'frozen body, head alone: {sg.reason}{_short(len(crv), steps)}{note}'), crv, np.full(len(self.opt.param_lists), sg.lr))
+        sg, crv = start_suggestion(self, *start_window(self, freeze_epochs + epochs, init_num_it))
+        ctl.record_start(sg._replace(reason=f'frozen body, head alone: {sg.reason}{_short(len(crv), steps)}'), crv, np.full(len(self.opt.param_lists), sg.lr))
         self.fit_auto_cycle(freeze_epochs, sg.lr, pct_start=0.99, auto=ctl, **kwargs)
-        ref = float(ctl.history[f'lr_max_{len(self.opt.param_lists)-1}'].iloc[-1]) # the head's lr where the frozen phase left it
+        ref = float(ctl.lr_max[-1]) # the head's lr where the frozen phase left it
     self.unfreeze()
     if self.opt is None: self.create_opt()
     n = len(self.opt.param_lists)
     if n == 1 or lr_mult is not None:
         mults = _group_mults(ifnone(lr_mult, 1.), n)
-        lo, hi = (ref/10**head_span[0], ref*10**head_span[1]) if ref is not None else init_lrs
-        crv = self.range_test(lo, hi, num_it=test_num_it if ref is not None else init_num_it, lr_ratios=mults)
-        sg = rank0_suggestion(crv, keep_lr=ref)
+        if ref is None: sg, crv = start_suggestion(self, *start_window(self, epochs, init_num_it), lr_ratios=mults)
+        else:
+            crv = self.range_test(ref/10**HEAD_SPAN[0], ref*10**HEAD_SPAN[1], num_it=RATIO_IT, lr_ratios=mults)
+            sg = toward_prior(rank0_suggestion(crv, keep_lr=ref), ref)
         why = f'lr_mult {lr_mult:g} fixed' if lr_mult is not None and n > 1 else 'one group'
-        ctl.record_start(sg._replace(reason=f'unfrozen, {why}: {sg.reason}{_short(len(crv), steps)}{"" if ref is not None else note}'), crv, mults*sg.lr)
+        ctl.record_start(sg._replace(reason=f'unfrozen, {why}: {sg.reason}{_short(len(crv), steps)}'), crv, mults*sg.lr)
         head, mult = sg.lr, ifnone(lr_mult, 1.)
     else:
         first = None
         if ref is None: # no frozen phase: the head's lr from a full test of the head alone
-            crv = self.range_test(*init_lrs, num_it=init_num_it, lr_ratios=[still]*(n-1) + [1.])
-            first = rank0_suggestion(crv), crv
+            first = start_suggestion(self, *start_window(self, epochs, init_num_it), lr_ratios=[STILL]*(n-1) + [1.])
             ref = first[0].lr
-        head, mult, rows = _ratio_rows(self, ref, still, body_level=True, bound_gain=bound_gain, num_it=test_num_it, head_span=head_span, body_span=body_span, max_mult=max_mult)
+        (sg_h, crv_h), (sg_b, crv_b) = measure_lr_mult(self, ref)
+        head, mult, why = ratio_decision(ref, sg_h, sg_b)
         mults = _group_mults(mult, n)
-        if first: ctl.record_start(first[0]._replace(reason=f'no frozen phase, head alone (body at {still:g}x): {first[0].reason}{_short(len(first[1]), steps)}{note}'), first[1], mults*head)
-        for r in rows: ctl.record_start(*r, mults*head)
+        if first: ctl.record_start(first[0]._replace(reason=f'no frozen phase, head alone: {first[0].reason}{_short(len(first[1]), steps)}'), first[1], mults*head)
+        ctl.record_start(sg_h._replace(reason=f'unfrozen, head alone: {sg_h.reason}{_short(len(crv_h), steps)}'), crv_h, mults*head)
+        ctl.record_start(sg_b._replace(reason=f'unfrozen, body alone: {sg_b.reason}; {why}'), crv_b, mults*head)
     self.fit_auto_cycle(epochs, _spread(head, mult) if n > 1 else head, pct_start=pct_start, div=div, auto=ctl, **kwargs)

@@ -7,13 +7,15 @@ Docs: https://fastlr-auto.github.io/fastlr_auto/suggest.html.md"""
 # %% ../nbs/01_suggest.ipynb #b06d6168
 from __future__ import annotations
 import math
+from dataclasses import dataclass
 from typing import NamedTuple
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import savgol_filter
 
 # %% auto #0
-__all__ = ['smooth_curve', 'LRSuggestion', 'suggest_lr', 'unsmooth_ema', 'auto_suggest']
+__all__ = ['smooth_curve', 'Rule', 'ifnone_rule', 'LRSuggestion', 'suggest_lr', 'trust', 'toward_prior', 'unsmooth_ema',
+           'auto_suggest']
 
 # %% ../nbs/01_suggest.ipynb #48508de6
 def _as_1d(a, name):
@@ -69,6 +71,45 @@ def smooth_curve(
     win = min(win, len(y) if len(y) % 2 else len(y)-1)
     return x, y, savgol_filter(y, win, 2, mode='interp')
 
+# %% ../nbs/01_suggest.ipynb #c4c1dd50
+@dataclass(frozen=True)
+class Rule:
+    "The constants of the suggestion rule and of the decisions made on its answers, in one place"
+    width: float = 0.3        # smoothing width, in decades of lr
+    method: str = 'gaussian'  # smoothing filter: 'gaussian' or 'savgol' (see `smooth_curve`)
+    mode: str = 'reflect'     # edge handling of the Gaussian filter
+    onset_frac: float = 0.3   # the rise starts where the smoothed loss has climbed this share of its rise (capped: `rise_cap`)...
+    noise_z: float = 3.       # ...and this many times the noise of the smoothed curve
+    before: float = 0.25      # the point is this many decades before the onset
+    noise_shift: float = 2.5  # a noisy valley's point moves toward where its fall is `fall_done` complete, (this x noise / fall)^4 of the way
+    fall_done: float = 0.9    # see `noise_shift`
+    max_shift: float = 1.     # `noise_shift` moves the point by this many decades at most
+    deep_fall: float = 0.05   # `noise_shift` applies to a valley whose fall is at least this share of the loss it starts from
+    rise_ratio: float = 2.    # a climb to this many times the running minimum is the rise, even if the loss falls back after it
+    rise_cap: float = 20.     # `onset_frac` takes a share of the rise up to this many times the minimum at most
+    div: float = 10.          # the answer is the point's lr divided by this
+    guess: float = 0.1        # an answer at or below this confidence is a guess: no decision rests on it
+    trust: float = 0.5        # an answer at or above this confidence is taken as it is; in between, shrunk toward the prior
+    prior_adam: float = 3e-3  # the start lr when the curve says nothing, for Adam-like optimizers (the zoo's dev-half median best)
+    prior_sgd: float = 0.1    # the same for SGD with momentum
+    def __post_init__(self):
+        if self.method not in ('gaussian', 'savgol'): raise ValueError(f"method must be 'gaussian' or 'savgol', got {self.method!r}")
+        if self.mode not in _MODES: raise ValueError(f"mode must be one of {_MODES} (scipy's edge modes), got {self.mode!r}")
+        _check_num('width', self.width, 0, 10); _check_num('div', self.div, 0, 1e6)
+        _check_num('onset_frac', self.onset_frac, 0, 1, hi_ok=False); _check_num('noise_z', self.noise_z, 0, 100, lo_ok=True)
+        _check_num('before', self.before, 0, 10, lo_ok=True); _check_num('fall_done', self.fall_done, 0, 1)
+        _check_num('deep_fall', self.deep_fall, 0, 1, lo_ok=True); _check_num('max_shift', self.max_shift, 0, 10, lo_ok=True)
+        _check_num('rise_ratio', self.rise_ratio, 1, 1e6); _check_num('noise_shift', self.noise_shift, 0, 100, lo_ok=True)
+        _check_num('rise_cap', self.rise_cap, 1, 1e6)
+        _check_num('guess', self.guess, 0, 1, lo_ok=True); _check_num('trust', self.trust, self.guess, 1, lo_ok=True)
+        _check_num('prior_adam', self.prior_adam, 0, 10); _check_num('prior_sgd', self.prior_sgd, 0, 10)
+
+def ifnone_rule(rule):
+    "`rule`, or the defaults when it is None; a TypeError for anything else"
+    if rule is None: return Rule()
+    if not isinstance(rule, Rule): raise TypeError(f'rule must be a Rule or None, got {type(rule).__name__}')
+    return rule
+
 # %% ../nbs/01_suggest.ipynb #c4c1dd56
 class LRSuggestion(NamedTuple):
     "The suggestion rule's answer"
@@ -92,28 +133,14 @@ def _first_excursion(s, floor, ratio):
     return p
 
 def suggest_lr(
-    lrs,                # learning rates of the range test, positive and strictly increasing
-    losses,             # loss at each lr (raw per-step losses; see `auto_suggest` for fastai's smoothed ones)
-    width=0.3,          # smoothing width, in decades of lr
-    method='gaussian',  # smoothing filter: 'gaussian' or 'savgol' (see `smooth_curve`)
-    mode='reflect',     # edge handling of the Gaussian filter
-    onset_frac=0.3,     # the rise starts where the smoothed loss has climbed this share of its rise (capped: `rise_cap`)...
-    noise_z=3.,         # ...and this many times the noise of the smoothed curve
-    before=0.25,        # the point is this many decades before the onset...
-    noise_shift=2.5,    # a valley's point moves toward where its fall is `fall_done` complete, a share (this x step noise / depth of the fall)⁴ of the way (all of it at most)
-    fall_done=0.9,      # see `noise_shift`
-    max_shift=1.,       # `noise_shift` moves the point by this many decades at most
-    deep_fall=0.05,     # `noise_shift` applies to a valley whose fall is at least this share of the loss it starts from
-    rise_ratio=2.,      # a climb to this many times the running minimum is the rise, even if the loss falls back after it
-    rise_cap=20.,       # `onset_frac` takes a share of the rise up to this many times the minimum at most (None: of all of it)
-    div=10.,            # the answer is the point's lr divided by this
+    lrs,          # learning rates of the range test, positive and strictly increasing
+    losses,       # loss at each lr (raw per-step losses; see `auto_suggest` for fastai's smoothed ones)
+    rule=None,    # the rule's constants, a `Rule`; None: `Rule()`, the defaults
 ) -> LRSuggestion:
-    "Suggest a learning rate from a range-test curve: a point before the onset of the sharp rise, divided by `div`"
-    _check_num('onset_frac', onset_frac, 0, 1, hi_ok=False); _check_num('noise_z', noise_z, 0, 100, lo_ok=True)
-    _check_num('before', before, 0, 10, lo_ok=True); _check_num('div', div, 0, 1e6)
-    _check_num('fall_done', fall_done, 0, 1); _check_num('deep_fall', deep_fall, 0, 1, lo_ok=True); _check_num('max_shift', max_shift, 0, 10, lo_ok=True)
-    _check_num('rise_ratio', rise_ratio, 1, 1e6); _check_num('noise_shift', noise_shift, 0, 100, lo_ok=True)
-    if rise_cap is not None: _check_num('rise_cap', rise_cap, 1, 1e6)
+    "Suggest a learning rate from a range-test curve: a point before the onset of the sharp rise, divided by `rule.div`"
+    r = ifnone_rule(rule)
+    width, method, mode, onset_frac, noise_z, before = r.width, r.method, r.mode, r.onset_frac, r.noise_z, r.before
+    noise_shift, fall_done, max_shift, deep_fall, rise_ratio, rise_cap, div = r.noise_shift, r.fall_done, r.max_shift, r.deep_fall, r.rise_ratio, r.rise_cap, r.div
     lrs, losses, cut = _clean_curve(lrs, losses)
     x, y, s = smooth_curve(lrs, losses, width, method, mode)
     eff = 2*math.sqrt(math.pi)*max(width/max(x[1]-x[0], 1e-12), 0.5) if method == 'gaussian' else max(width/max(x[1]-x[0], 1e-12), 1.)
@@ -156,6 +183,27 @@ def suggest_lr(
     px = float(np.clip(px, x[0], x[-1]))
     plr, ploss = 10**px, float(np.interp(px, x, s))
     return LRSuggestion(plr/div, (plr, ploss), round(float(np.clip(conf, 0, 1)), 4), reason + tail)
+
+# %% ../nbs/01_suggest.ipynb #d1a2b3c5
+def trust(
+    sg,         # an `LRSuggestion`
+    rule=None,  # the constants (`Rule`); None: the defaults
+) -> float:
+    "How far a decision may rest on `sg`: 0 at or below `rule.guess` confidence, 1 at or above `rule.trust`, linear between"
+    r = ifnone_rule(rule)
+    return _score(sg.confidence, r.guess, r.trust) if r.trust > r.guess else float(sg.confidence >= r.trust)
+
+def toward_prior(
+    sg,         # an `LRSuggestion`
+    prior,      # the lr to fall back on
+    rule=None,  # the constants (`Rule`); None: the defaults
+) -> LRSuggestion:
+    "`sg` moved toward `prior` in log10(lr) by `1 - trust(sg)`: the answer itself when trusted, `prior` when a guess"
+    w = trust(sg, rule)
+    if w >= 1: return sg
+    lr = 10**(w*math.log10(sg.lr) + (1-w)*math.log10(prior))
+    why = f'the prior {prior:.3g}' if w == 0 else f'{w:.0%} of the way from the prior {prior:.3g} to {sg.lr:.3g}'
+    return sg._replace(lr=float(lr), reason=f'{why} (confidence {sg.confidence:.2f}; {sg.reason})')
 
 # %% ../nbs/01_suggest.ipynb #03a4d028
 def unsmooth_ema(

@@ -1,0 +1,315 @@
+"""The bench's one runner, over the zoo's one registry (`zoo.py`) and its one cache (`zoo_cache.json`).
+
+    python bench/run.py oracle            # the oracles and the peers, cached (not the project's: run once)
+    python bench/run.py curves            # the first range test of every task, 3 seeds x 5 batch orders, cached
+    python bench/run.py choose            # the start rule's constants, scored on the cached oracles: dev and held
+    python bench/run.py zoo               # fit_auto_cycle / fine_tune_auto over the zoo, beside the cached peers
+    python bench/run.py args              # the five entry points' own arguments
+
+Options, all `--name=value`: `--tasks=a,b` (default: all), `--seeds=3`, `--jobs=2` (worker processes, one torch
+thread each), `--half=dev|held|all`. The oracle is the best mean metric of `fit_one_cycle(epochs, lr_max)` over
+a half-decade grid (searched outward from 3e-3 for Adam, 1e-1 for SGD, until two grid points past the best are
+worse on each side) and the two quarter-decade neighbours of the best, 3 seeds.
+"""
+import json, math, os, sys, time, warnings
+from functools import partial
+from multiprocessing import get_context
+from pathlib import Path
+import numpy as np
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+CACHE, CURVES, RESULTS = HERE/'zoo_cache.json', HERE/'zoo_curves.json', HERE/'zoo_results.json'
+
+def opts():
+    o = dict(tasks=None, seeds=3, jobs=2, half='all')
+    for a in sys.argv[2:]:
+        k, _, v = a.lstrip('-').partition('=')
+        if k not in o: sys.exit(f'unknown option --{k}; options: ' + ', '.join(f'--{n}' for n in o))
+        o[k] = int(v) if k in ('seeds', 'jobs') else v
+    return o
+
+def _init():
+    import torch
+    warnings.simplefilter('ignore'); torch.set_num_threads(1)
+
+def pool_map(fn, jobs, n):
+    "`fn` over `jobs` in `n` worker processes (one torch thread each), results in order"
+    if n <= 1: _init(); return [fn(j) for j in jobs]
+    with get_context('fork').Pool(n, initializer=_init, maxtasksperchild=8) as p: return p.map(fn, jobs, chunksize=1)
+
+def names(o):
+    from zoo import TASKS, SPLIT
+    ns = o['tasks'].split(',') if o['tasks'] else list(TASKS)
+    return [n for n in ns if o['half'] == 'all' or SPLIT[n] == o['half']]
+
+def load(f): return json.loads(f.read_text()) if f.exists() else {}
+
+# --- one fit ----------------------------------------------------------------------------------------------------
+def fit(name, method, seed, lr=None):
+    "Train task `name` for `seed` with `method`; its metric and wall time (and the controller's history, if any)"
+    import torch
+    from fastai.basics import OptimWrapper
+    from fastai.callback.schedule import minimum, valley
+    from fastlr_auto.all import AutoLR
+    import zoo
+    t = zoo.TASKS[name]
+    learn = zoo.make(name, seed)
+    if method in ('prodigy', 'sfree'):
+        if method == 'prodigy': from prodigyopt import Prodigy as opt; kw = {}
+        else: from schedulefree import AdamWScheduleFree as opt; kw = dict(warmup_steps=max(1, round(0.05*t.epochs*len(learn.dls.train))))
+        frozen = None if learn.opt is None else learn.opt.frozen_idx
+        learn.opt_func, learn.opt = partial(OptimWrapper, opt=opt, **kw), None
+        if frozen is not None: learn.create_opt(); learn.freeze_to(frozen)
+    cbs = [NoValid()] + ([ScheduleFreeMode()] if method == 'sfree' else [])
+    out = {}
+    t0 = time.perf_counter()
+    with learn.no_bar(), learn.no_logging():
+        if method == 'grid': learn.fit_one_cycle(t.epochs, lr, cbs=cbs)
+        elif method == 'default': learn.fit_one_cycle(t.epochs, cbs=cbs)
+        elif method == 'lr_find':
+            s = learn.lr_find(suggest_funcs=(valley, minimum), show_plot=False)
+            return dict(valley=float(s.valley), minimum=float(s.minimum), secs=time.perf_counter() - t0)
+        elif method == 'prodigy': learn.fit_one_cycle(t.epochs, 1., cbs=cbs)
+        elif method == 'sfree': learn.fit(t.epochs, 2.5e-3, cbs=cbs)
+        elif method == 'fine_tune': learn.fine_tune(t.epochs - 1, lr, cbs=cbs)
+        elif method == 'fine_tune_auto': learn.fine_tune_auto(t.epochs - 1, cbs=cbs)
+        elif method == 'auto': learn.fit_auto_cycle(t.epochs, cbs=cbs)
+        elif method == 'fastai': # lr_find's valley + fit_one_cycle, timed whole: the cost base
+            learn.fit_one_cycle(t.epochs, learn.lr_find(show_plot=False).valley, cbs=cbs)
+        elif method == 'fastai_ft':
+            learn.fine_tune(t.epochs - 1, learn.lr_find(show_plot=False).valley, cbs=cbs)
+        else: raise KeyError(method)
+    out['secs'] = time.perf_counter() - t0
+    out['metric'] = zoo.metric(name, learn)
+    ctl = getattr(learn, 'auto_lr', None)
+    if ctl is not None and method in ('auto', 'fine_tune_auto'):
+        h = ctl.history
+        out['history'] = h.drop(columns=[c for c in h.columns if c not in ('fit', 'epoch', 'suggested', 'confidence', 'lr_max_0', f'lr_max_{len(learn.opt.param_lists)-1}', 'num_it', 'reason')]).to_dict('records')
+    return out
+
+from fastai.basics import Callback, CancelValidException
+import torch as _torch
+class NoValid(Callback):
+    "No validation during the fit: the bench reads the metric once, after it"
+    order = -20
+    def before_validate(self): raise CancelValidException()
+
+class ScheduleFreeMode(Callback):
+    "Schedule-free optimizers: `train()` before training, `eval()` and BatchNorm statistics re-estimated after the fit"
+    order = -5
+    def before_train(self): self.learn.opt.opt.train()
+    def after_fit(self):
+        self.learn.opt.opt.eval()
+        bns = [m for m in self.learn.model.modules() if isinstance(m, _torch.nn.modules.batchnorm._BatchNorm)]
+        if not bns: return
+        for m in bns: m.reset_running_stats(); m.momentum = None
+        self.learn.model.train()
+        with _torch.no_grad():
+            for i, (*xb, yb) in enumerate(self.learn.dls.train):
+                if i >= 20: break
+                self.learn.model(*xb)
+        self.learn.model.eval()
+
+# --- the oracle and the peers -----------------------------------------------------------------------------------
+def _grid_job(args):
+    name, seeds = args
+    from zoo import TASKS
+    adam = TASKS[name].opt == 'adam'
+    lo, hi, c = (-6., 0., -2.5) if adam else (-4., 1., -1.)
+    ev = {}
+    def at(e):
+        e = round(e, 2)
+        if e not in ev and lo <= e <= hi: ev[e] = [fit(name, 'grid', s, 10**e)['metric'] for s in seeds]
+    for e in (c - .5, c, c + .5): at(e)
+    while True:
+        xs = sorted(x for x in ev if abs(x*2 - round(x*2)) < 1e-9)
+        b = max(xs, key=lambda x: np.mean(ev[x]))
+        below, above = [x for x in xs if x < b], [x for x in xs if x > b]
+        if len(below) < 2 and b - .5*(len(below)+1) >= lo: at(b - .5*(len(below)+1)); continue
+        if len(above) < 2 and b + .5*(len(above)+1) <= hi: at(b + .5*(len(above)+1)); continue
+        break
+    at(b - .25); at(b + .25)
+    xs = sorted(ev)
+    b = max(xs, key=lambda x: np.mean(ev[x]))
+    return name, dict(grid={f'{x:g}': ev[x] for x in xs}, best_log_lr=b, best=float(np.mean(ev[b])))
+
+def _peer_job(args):
+    name, seed = args
+    from zoo import TASKS
+    t, res = TASKS[name], {}
+    f = fit(name, 'lr_find', seed)
+    res['lr_find'] = f
+    for m, lr in (('valley', f['valley']), ('min/10', f['minimum'])):
+        r = fit(name, 'grid', seed, lr); r['secs'] += f['secs']; res[m] = r
+    for m in ('default', 'prodigy', 'sfree'): res[m] = fit(name, m, seed)
+    if t.finetune: r = fit(name, 'fine_tune', seed, f['valley']); r['secs'] += f['secs']; res['fine_tune'] = r
+    return name, seed, res
+
+def cmd_oracle(o):
+    cache = load(CACHE)
+    todo = [n for n in names(o) if n not in cache or 'oracle' not in cache[n]]
+    seeds = list(range(o['seeds']))
+    t0 = time.perf_counter()
+    for name, orc in pool_map(_grid_job, [(n, seeds) for n in todo], o['jobs']):
+        cache.setdefault(name, {})['oracle'] = orc
+        print(f"{name:18} best lr_max {10**orc['best_log_lr']:.3g}  metric {orc['best']:.4f}  ({len(orc['grid'])} grid points)", flush=True)
+    CACHE.write_text(json.dumps(cache, indent=0))
+    todo = [(n, s) for n in names(o) for s in seeds if str(s) not in cache[n].get('peers', {})]
+    for name, seed, res in pool_map(_peer_job, todo, o['jobs']):
+        cache[name].setdefault('peers', {})[str(seed)] = res
+    CACHE.write_text(json.dumps(cache, indent=0))
+    print(f'oracle and peers cached in {CACHE.name} ({time.perf_counter()-t0:.0f} s)')
+
+# --- scoring ----------------------------------------------------------------------------------------------------
+def grid_score(orc, lr):
+    "The oracle grid's mean metric at `lr` (linear in log10 lr between grid points; the edge's value past them), over the best"
+    xs = np.array(sorted(float(x) for x in orc['grid'])); ys = np.array([np.mean(orc['grid'][f'{x:g}']) for x in xs])
+    return max(0., float(np.interp(math.log10(lr), xs, ys))) / orc['best']
+
+PEERS = ('default', 'valley', 'min/10', 'prodigy', 'sfree')
+
+def summary(rows, label):
+    "Mean, worst task, worst seed and the spread of seeds, for one method over some tasks: `rows` = {task: [scores]}"
+    if not rows: return f'{label:16} (none)'
+    means = {n: np.mean(v) for n, v in rows.items()}
+    worst = min(means, key=means.get)
+    seeds = [s for v in rows.values() for s in v]
+    spread = np.mean([np.std(v) for v in rows.values()])
+    return f'{label:16} mean {np.mean(list(means.values())):.3f}  worst task {means[worst]:.3f} ({worst})  worst seed {min(seeds):.3f}  seed std {spread:.3f}'
+
+# --- the first range test's curves, for choosing the start rule --------------------------------------------------
+ORDERS = 5
+def _curve_job(args):
+    name, seed = args
+    import zoo
+    from fastlr_auto.learner import start_window
+    learn = zoo.make(name, seed)
+    lo, hi, num_it = start_window(learn, zoo.TASKS[name].epochs)
+    out = []
+    with learn.no_bar(), learn.no_logging():
+        for k in range(ORDERS):
+            c = learn.range_test(lo, hi, num_it=num_it, shuffle_seed=k)
+            out.append(dict(lrs=[float(f'{v:.5g}') for v in c.lrs], losses=[float(f'{v:.6g}') for v in c.losses]))
+    return name, seed, out
+
+def cmd_curves(o):
+    bank = load(CURVES)
+    todo = [(n, s) for n in names(o) for s in range(o['seeds']) if str(s) not in bank.get(n, {})]
+    for name, seed, out in pool_map(_curve_job, todo, o['jobs']): bank.setdefault(name, {})[str(seed)] = out
+    CURVES.write_text(json.dumps(bank))
+    print(f'{len(todo)} task-seeds recorded in {CURVES.name}')
+
+def cmd_choose(o):
+    "Score start rules on the cached curves: the grid score of each answer, per half"
+    from zoo import SPLIT
+    from fastlr_auto.suggest import suggest_lr
+    from fastlr_auto.learner import start_lr
+    cache, bank = load(CACHE), load(CURVES)
+    ns = [n for n in names(o) if n in bank and 'oracle' in cache.get(n, {})]
+    def evaluate(rule):
+        per = {'dev': {}, 'held': {}}
+        for n in ns:
+            orc = cache[n]['oracle']
+            per[SPLIT[n]][n] = [np.median([grid_score(orc, rule(c)) for c in bank[n][s]]) for s in bank[n]]
+        return per
+    rules = {'project (start_lr)': lambda c: start_lr(suggest_lr(c['lrs'], c['losses']))[0],
+             'rule alone': lambda c: suggest_lr(c['lrs'], c['losses']).lr}
+    for label, rule in rules.items():
+        per = evaluate(rule)
+        for h in ('dev', 'held'): print(summary(per[h], f'{label[:10]} {h}'))
+    calibration(ns, cache, bank)
+
+def calibration(ns, cache, bank):
+    "Median error of the rule's answer against the oracle's lr (decades) per confidence bin, over every curve"
+    from fastlr_auto.suggest import suggest_lr
+    from zoo import SPLIT
+    errs = {'dev': [], 'held': []}
+    for n in ns:
+        b = cache[n]['oracle']['best_log_lr']
+        for s in bank[n]:
+            for c in bank[n][s]:
+                sg = suggest_lr(c['lrs'], c['losses'])
+                errs[SPLIT[n]].append((sg.confidence, abs(math.log10(sg.lr) - b)))
+    edges = (0, .1, .25, .5, .75, 1.01)
+    print('\ncalibration: |log10(answer / oracle lr)| per confidence bin (median, and the share within half a decade)')
+    for h, e in errs.items():
+        e = np.array(e)
+        cells = []
+        for a, z in zip(edges[:-1], edges[1:]):
+            m = e[(e[:, 0] >= a) & (e[:, 0] < z), 1]
+            cells.append(f'[{a:.2f},{min(z,1):.2f}) {np.median(m):.2f} ({np.mean(m < .5):.0%} of {len(m)})' if len(m) else f'[{a:.2f},{min(z,1):.2f}) -')
+        print(f'  {h:5}' + '  '.join(cells))
+
+# --- the project over the zoo --------------------------------------------------------------------------------------
+def _zoo_job(args):
+    name, seed = args
+    from zoo import TASKS
+    t, res = TASKS[name], {}
+    pair = ('auto', 'fastai') if seed % 2 == 0 else ('fastai', 'auto') # interleaved: the time ratio is side by side
+    for m in pair: res[m] = fit(name, m, seed)
+    if t.finetune:
+        for m in (('fine_tune_auto', 'fastai_ft') if seed % 2 == 0 else ('fastai_ft', 'fine_tune_auto')): res[m] = fit(name, m, seed)
+    return name, seed, res
+
+def cmd_zoo(o):
+    from zoo import TASKS, SPLIT
+    cache = load(CACHE)
+    ns = [n for n in names(o) if 'oracle' in cache.get(n, {})]
+    seeds = list(range(o['seeds']))
+    t0 = time.perf_counter()
+    jobs = sorted([(n, s) for n in ns for s in seeds], key=lambda j: -TASKS[j[0]].epochs)
+    runs = {}
+    for name, seed, res in pool_map(_zoo_job, jobs, o['jobs']): runs.setdefault(name, {})[seed] = res
+    wall = time.perf_counter() - t0
+    methods = ('auto',) + PEERS
+    sc = {m: {'dev': {}, 'held': {}} for m in methods + ('fine_tune_auto', 'fine_tune')}
+    cost = {}
+    print(f"{'task':18} {'half':4} {'oracle':>7} " + ' '.join(f'{m:>13}' for m in methods) + f" {'time':>6}")
+    for n in ns:
+        best, h, peers = cache[n]['oracle']['best'], SPLIT[n], cache[n]['peers']
+        row = {}
+        row['auto'] = [r['auto']['metric']/best for r in runs[n].values()]
+        for m in PEERS: row[m] = [max(0., peers[str(s)][m]['metric'])/best for s in seeds]
+        row['auto'] = [max(0., v) for v in row['auto']]
+        for m in methods: sc[m][h][n] = row[m]
+        if TASKS[n].finetune:
+            sc['fine_tune_auto'][h][n] = [max(0., r['fine_tune_auto']['metric'])/best for r in runs[n].values()]
+            sc['fine_tune'][h][n] = [max(0., peers[str(s)]['fine_tune']['metric'])/best for s in seeds]
+        cost[n] = float(np.median([r['auto']['secs']/r['fastai']['secs'] for r in runs[n].values()]))
+        print(f"{n:18} {h:4} {best:7.4f} " + ' '.join(f'{np.mean(row[m]):6.3f}±{np.std(row[m]):.3f}' for m in methods) + f' {cost[n]:6.2f}', flush=True)
+    print('(metric over the oracle\'s, mean ± std over seeds; time: fit_auto_cycle over lr_find + fit_one_cycle, median of seeds, same run)\n')
+    for h in ('dev', 'held'):
+        for m in methods: print(summary(sc[m][h], f'{h:4} {m}'))
+        print()
+    for h in ('dev', 'held'):
+        for m in ('fine_tune_auto', 'fine_tune'): print(summary(sc[m][h], f'{h:4} {m}'))
+    c = np.array(list(cost.values()))
+    print(f'\ncost: fit_auto_cycle / (lr_find + fit_one_cycle): median {np.median(c):.2f}, worst {c.max():.2f} ({max(cost, key=cost.get)})')
+    RESULTS.write_text(json.dumps(dict(runs={n: {str(s): r for s, r in v.items()} for n, v in runs.items()}, cost=cost), indent=0))
+    print(f'({wall/60:.1f} min; every run in {RESULTS.name})')
+
+# --- the arguments --------------------------------------------------------------------------------------------------
+def own_args():
+    "The five entry points' own arguments: not self, **kwargs, the curve given to the rule, nor fit_one_cycle's"
+    import inspect
+    from fastai.basics import Learner
+    from fastlr_auto.all import AutoLR, suggest_lr
+    import fastlr_auto.learner
+    shared = set(inspect.signature(Learner.fit_one_cycle).parameters)
+    fns = dict(range_test=Learner.range_test, suggest_lr=suggest_lr, AutoLR=AutoLR.__init__,
+               fit_auto_cycle=Learner.fit_auto_cycle, fine_tune_auto=Learner.fine_tune_auto)
+    out = {}
+    for k, f in fns.items():
+        ps = inspect.signature(f).parameters.values()
+        out[k] = [p.name for p in ps if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name not in shared | {'self', 'lrs', 'losses'}]
+    return out
+
+def cmd_args(o):
+    a = own_args()
+    for k, v in a.items(): print(f'{k:15} {len(v):2}  {", ".join(v)}')
+    print(f"{'in all':15} {sum(map(len, a.values())):2}")
+
+if __name__ == '__main__':
+    cmds = dict(oracle=cmd_oracle, curves=cmd_curves, choose=cmd_choose, zoo=cmd_zoo, args=cmd_args)
+    if len(sys.argv) < 2 or sys.argv[1] not in cmds: sys.exit(__doc__)
+    cmds[sys.argv[1]](opts())
