@@ -4,6 +4,7 @@
     python bench/run.py curves            # the first range test of every task, 3 seeds x 5 batch orders, cached
     python bench/run.py choose            # the start rule's constants, scored on the cached oracles: dev and held
     python bench/run.py zoo               # fit_auto_cycle / fine_tune_auto over the zoo, beside the cached peers
+    python bench/run.py report            # the last zoo run's tables again, from zoo_results.json
     python bench/run.py args              # the five entry points' own arguments
 
 Options, all `--name=value`: `--tasks=a,b` (default: all), `--seeds=3`, `--jobs=2` (worker processes, one torch
@@ -74,6 +75,8 @@ def fit(name, method, seed, lr=None):
         elif method == 'fine_tune': learn.fine_tune(t.epochs - 1, lr, cbs=cbs)
         elif method == 'fine_tune_auto': learn.fine_tune_auto(t.epochs - 1, cbs=cbs)
         elif method == 'auto': learn.fit_auto_cycle(t.epochs, cbs=cbs)
+        elif method == 'plain': learn.fit_one_cycle(t.epochs, lr, cbs=cbs)
+        elif method == 'autolr': learn.fit_one_cycle(t.epochs, lr, cbs=cbs + [AutoLR()]) # the drop-in callback, default budget
         elif method == 'fastai': # lr_find's valley + fit_one_cycle, timed whole: the cost base
             learn.fit_one_cycle(t.epochs, learn.lr_find(show_plot=False).valley, cbs=cbs)
         elif method == 'fastai_ft':
@@ -199,24 +202,51 @@ def cmd_curves(o):
     CURVES.write_text(json.dumps(bank))
     print(f'{len(todo)} task-seeds recorded in {CURVES.name}')
 
+def priors(cache, ns):
+    "The median best lr of the oracle over tasks `ns`, per optimizer: the prior a curve that says nothing falls back on"
+    from zoo import TASKS
+    return {k: float(10**np.median([cache[n]['oracle']['best_log_lr'] for n in ns if TASKS[n].opt == k])) for k in ('adam', 'sgd')}
+
 def cmd_choose(o):
-    "Score start rules on the cached curves: the grid score of each answer, per half"
-    from zoo import SPLIT
-    from fastlr_auto.suggest import suggest_lr
-    from fastlr_auto.learner import start_lr
+    "Choose `Rule.div`, `Rule.guess`, `Rule.trust` and the priors on the dev half's cached curves, scored on the oracle grids; print both halves"
+    from zoo import SPLIT, TASKS
+    from fastlr_auto.suggest import suggest_lr, toward_prior, Rule
     cache, bank = load(CACHE), load(CURVES)
     ns = [n for n in names(o) if n in bank and 'oracle' in cache.get(n, {})]
-    def evaluate(rule):
+    dev = [n for n in ns if SPLIT[n] == 'dev']
+    pri = priors(cache, dev)
+    print(f"priors (median best lr of the dev half): adam {pri['adam']:.3g}, sgd {pri['sgd']:.3g}")
+    sgs = {n: {s: [suggest_lr(c['lrs'], c['losses']) for c in bank[n][s]] for s in bank[n]} for n in ns}
+    def evaluate(answer):
+        "per half: {task: [median over batch orders of the grid score, per seed]}"
         per = {'dev': {}, 'held': {}}
-        for n in ns:
-            orc = cache[n]['oracle']
-            per[SPLIT[n]][n] = [np.median([grid_score(orc, rule(c)) for c in bank[n][s]]) for s in bank[n]]
+        for n in ns: per[SPLIT[n]][n] = [float(np.median([grid_score(cache[n]['oracle'], answer(n, sg)) for sg in sgs[n][s]])) for s in sgs[n]]
         return per
-    rules = {'project (start_lr)': lambda c: start_lr(suggest_lr(c['lrs'], c['losses']))[0],
-             'rule alone': lambda c: suggest_lr(c['lrs'], c['losses']).lr}
-    for label, rule in rules.items():
-        per = evaluate(rule)
-        for h in ('dev', 'held'): print(summary(per[h], f'{label[:10]} {h}'))
+    def shrunk(div, guess, trust):
+        r = Rule(div=div, guess=guess, trust=trust)
+        return lambda n, sg: toward_prior(sg._replace(lr=sg.point[0]/div), pri[TASKS[n].opt], r).lr
+    DIVS, TRUSTS = [round(10**e, 2) for e in (.5, .625, .75, .875, 1.)], (.5, .7, .9, 1.)
+    grid = [(d, g, t) for d in DIVS for g in (0., .1) for t in TRUSTS]
+    scored = {k: evaluate(shrunk(*k)) for k in grid}
+    mean = lambda per, h: float(np.mean([np.mean(v) for v in per[h].values()]))
+    worst = lambda per, h: float(min(np.mean(v) for v in per[h].values()))
+    pick = lambda ks: max(ks, key=lambda k: (round(mean(scored[k], 'dev'), 3), worst(scored[k], 'dev')))
+    full = pick(grid)                                               # all three constants at once: the held half disagrees
+    best = pick([k for k in grid if k[1:] == (Rule.guess, Rule.trust)]) # one constant, `div`: the one kept
+    print('\nthe start lr by each reading, scored on the oracle grid (median over 5 batch orders a seed):')
+    quarter = lambda n, sg: toward_prior(sg._replace(lr=sg.lr/10**.25), pri[TASKS[n].opt]).lr # the point before the onset, as it was
+    rows = {'rule alone (div 10)': evaluate(shrunk(10., 0., 0.)), 'prior alone': evaluate(shrunk(10., 1., 1.)),
+            'a quarter-decade before the onset': evaluate(quarter),
+            'div 10, guess .1, trust .5': scored[(10., .1, .5)],
+            f'3 at once: div {full[0]:g} g {full[1]:g} t {full[2]:g}': scored[full],
+            f'div alone: div {best[0]:g} g {best[1]:g} t {best[2]:g}': scored[best],
+            'Rule() (the defaults now)': evaluate(lambda n, sg: toward_prior(sg, getattr(Rule, f'prior_{TASKS[n].opt}')).lr)}
+    for label, per in rows.items():
+        for h in ('dev', 'held'): print(summary(per[h], f'{label[:34]:34} {h}'))
+    for g in (0., .1):
+        print(f'\ndev-half mean (held-out mean), guess {g:g}: div x trust')
+        print('div    ' + ' '.join(f'trust {t:<6g}' for t in TRUSTS))
+        for d in DIVS: print(f'{d:<6g} ' + ' '.join(f'{mean(scored[(d, g, t)], "dev"):.3f}({mean(scored[(d, g, t)], "held"):.3f})' for t in TRUSTS))
     calibration(ns, cache, bank)
 
 def calibration(ns, cache, bank):
@@ -247,46 +277,66 @@ def _zoo_job(args):
     t, res = TASKS[name], {}
     pair = ('auto', 'fastai') if seed % 2 == 0 else ('fastai', 'auto') # interleaved: the time ratio is side by side
     for m in pair: res[m] = fit(name, m, seed)
+    if seed == 0: # the drop-in callback's cost over the same fit without it, at the oracle's lr, once a task:
+        lr = 10**load(CACHE)[name]['oracle']['best_log_lr'] # interleaved, repeated until the plain fits add up to 3 s
+        while sum(res.get('plain', [])) < 3 and len(res.get('plain', [])) < 20:
+            for m in ('plain', 'autolr', 'autolr', 'plain'): res.setdefault(m, []).append(fit(name, m, seed, lr)['secs'])
     if t.finetune:
         for m in (('fine_tune_auto', 'fastai_ft') if seed % 2 == 0 else ('fastai_ft', 'fine_tune_auto')): res[m] = fit(name, m, seed)
     return name, seed, res
 
 def cmd_zoo(o):
-    from zoo import TASKS, SPLIT
+    from zoo import TASKS
     cache = load(CACHE)
     ns = [n for n in names(o) if 'oracle' in cache.get(n, {})]
-    seeds = list(range(o['seeds']))
     t0 = time.perf_counter()
-    jobs = sorted([(n, s) for n in ns for s in seeds], key=lambda j: -TASKS[j[0]].epochs)
+    jobs = sorted([(n, s) for n in ns for s in range(o['seeds'])], key=lambda j: -TASKS[j[0]].epochs)
     runs = {}
-    for name, seed, res in pool_map(_zoo_job, jobs, o['jobs']): runs.setdefault(name, {})[seed] = res
-    wall = time.perf_counter() - t0
-    methods = ('auto',) + PEERS
-    sc = {m: {'dev': {}, 'held': {}} for m in methods + ('fine_tune_auto', 'fine_tune')}
-    cost = {}
-    print(f"{'task':18} {'half':4} {'oracle':>7} " + ' '.join(f'{m:>13}' for m in methods) + f" {'time':>6}")
-    for n in ns:
+    for name, seed, res in pool_map(_zoo_job, jobs, o['jobs']): runs.setdefault(name, {})[str(seed)] = res
+    RESULTS.write_text(json.dumps(dict(runs=runs, minutes=(time.perf_counter() - t0)/60), indent=0))
+    report(o)
+
+def scores(results=None, cache=None):
+    "From the zoo's runs and the cached peers: {method: {half: {task: [score per seed]}}}, the time ratios per task"
+    from zoo import TASKS, SPLIT, score
+    results, cache = results or load(RESULTS), cache or load(CACHE)
+    sc = {m: {'dev': {}, 'held': {}} for m in ('auto',) + PEERS + ('fine_tune_auto', 'fine_tune')}
+    cost, drop = {}, {}
+    for n, runs in results['runs'].items():
         best, h, peers = cache[n]['oracle']['best'], SPLIT[n], cache[n]['peers']
-        row = {}
-        row['auto'] = [r['auto']['metric']/best for r in runs[n].values()]
-        for m in PEERS: row[m] = [max(0., peers[str(s)][m]['metric'])/best for s in seeds]
-        row['auto'] = [max(0., v) for v in row['auto']]
-        for m in methods: sc[m][h][n] = row[m]
+        seeds = sorted(runs)
+        sc['auto'][h][n] = [score(runs[s]['auto']['metric'], best) for s in seeds]
+        for m in PEERS: sc[m][h][n] = [score(peers[s][m]['metric'], best) for s in seeds]
         if TASKS[n].finetune:
-            sc['fine_tune_auto'][h][n] = [max(0., r['fine_tune_auto']['metric'])/best for r in runs[n].values()]
-            sc['fine_tune'][h][n] = [max(0., peers[str(s)]['fine_tune']['metric'])/best for s in seeds]
-        cost[n] = float(np.median([r['auto']['secs']/r['fastai']['secs'] for r in runs[n].values()]))
-        print(f"{n:18} {h:4} {best:7.4f} " + ' '.join(f'{np.mean(row[m]):6.3f}±{np.std(row[m]):.3f}' for m in methods) + f' {cost[n]:6.2f}', flush=True)
-    print('(metric over the oracle\'s, mean ± std over seeds; time: fit_auto_cycle over lr_find + fit_one_cycle, median of seeds, same run)\n')
+            sc['fine_tune_auto'][h][n] = [score(runs[s]['fine_tune_auto']['metric'], best) for s in seeds]
+            sc['fine_tune'][h][n] = [score(peers[s]['fine_tune']['metric'], best) for s in seeds]
+        cost[n] = float(np.median([runs[s]['auto']['secs']/runs[s]['fastai']['secs'] for s in seeds]))
+        if 'plain' in runs['0']: drop[n] = sum(runs['0']['autolr'])/sum(runs['0']['plain'])
+    return sc, cost, drop
+
+def report(o=None):
+    "The zoo's last run (`zoo_results.json`) beside the cached peers: per task, per half, fine-tuning, cost"
+    from zoo import SPLIT
+    sc, cost, drop = scores()
+    methods = ('auto',) + PEERS
+    print(f"{'task':18} {'half':4} " + ' '.join(f'{m:>13}' for m in methods) + f" {'time':>6}")
+    for h in ('dev', 'held'):
+        for n in sorted(sc['auto'][h]):
+            print(f"{n:18} {h:4} " + ' '.join(f'{np.mean(sc[m][h][n]):6.3f}±{np.std(sc[m][h][n]):.3f}' for m in methods) + f' {cost[n]:6.2f}')
+    print("(metric over the oracle's, mean ± std over seeds; time: fit_auto_cycle over lr_find + fit_one_cycle, median of seeds, same run)\n")
     for h in ('dev', 'held'):
         for m in methods: print(summary(sc[m][h], f'{h:4} {m}'))
         print()
     for h in ('dev', 'held'):
         for m in ('fine_tune_auto', 'fine_tune'): print(summary(sc[m][h], f'{h:4} {m}'))
+    mean = lambda m, h: np.mean([np.mean(v) for v in sc[m][h].values()])
+    print(f"\nfit_auto_cycle: development-half mean minus held-out mean {mean('auto', 'dev') - mean('auto', 'held'):+.3f}")
     c = np.array(list(cost.values()))
-    print(f'\ncost: fit_auto_cycle / (lr_find + fit_one_cycle): median {np.median(c):.2f}, worst {c.max():.2f} ({max(cost, key=cost.get)})')
-    RESULTS.write_text(json.dumps(dict(runs={n: {str(s): r for s, r in v.items()} for n, v in runs.items()}, cost=cost), indent=0))
-    print(f'({wall/60:.1f} min; every run in {RESULTS.name})')
+    print(f'cost: fit_auto_cycle / (lr_find + fit_one_cycle): median {np.median(c):.2f}, worst {c.max():.2f} ({max(cost, key=cost.get)})')
+    if drop:
+        d = np.array(list(drop.values()))
+        print(f'cost: a fit with AutoLR() / the same fit without (seed 0, interleaved, repeated to 3 s): median {np.median(d):.3f}, worst {d.max():.3f} ({max(drop, key=drop.get)})')
+    print(f"({load(RESULTS).get('minutes', float('nan')):.1f} min for the zoo's runs, every one in {RESULTS.name})")
 
 # --- the arguments --------------------------------------------------------------------------------------------------
 def own_args():
@@ -310,6 +360,6 @@ def cmd_args(o):
     print(f"{'in all':15} {sum(map(len, a.values())):2}")
 
 if __name__ == '__main__':
-    cmds = dict(oracle=cmd_oracle, curves=cmd_curves, choose=cmd_choose, zoo=cmd_zoo, args=cmd_args)
+    cmds = dict(oracle=cmd_oracle, curves=cmd_curves, choose=cmd_choose, zoo=cmd_zoo, report=report, args=cmd_args)
     if len(sys.argv) < 2 or sys.argv[1] not in cmds: sys.exit(__doc__)
     cmds[sys.argv[1]](opts())

@@ -20,7 +20,7 @@ from .suggest import LRSuggestion, _check_num, trust
 from .distributed import all_ranks, broadcast_obj, is_distributed, is_rank0
 
 # %% auto #0
-__all__ = ['plan_tests', 'AutoLR', 'short_epoch_note', 'rank0_suggestion', 'tb_writer', 'log_decision']
+__all__ = ['plan_tests', 'AutoLR', 'short_epoch_note', 'rank0_suggestion', 'brief_reason', 'tb_writer', 'log_decision']
 
 # %% ../nbs/02_callback.ipynb #c156e116
 def _steps_per_epoch(learn):
@@ -38,17 +38,16 @@ def plan_tests(
     min_it=12,        # shortest useful test
     max_it=40,        # longest test
     start=False,      # also a test before the first epoch (slot -1), which goes first when the budget is short
-    one_it=24,        # a fit with room for one between-epoch test only gets it at least this long (at most `max_it`)
 ):
     "Epochs after which to test (-1: before the first), and the test length: `(epochs, num_it)`"
     slots = [-1]*bool(start) + [e for e in range(n_epoch-1) if (e+1) % every == 0]
     if not slots: return [], 0
     allowed = budget * n_epoch * steps_per_epoch
     num_it = int(np.clip(allowed // len(slots), min_it, max_it))
-    n = max(1, min(len(slots), int(allowed // num_it)))
-    epochs = [slots[int(i)] for i in np.linspace(0, len(slots)-1, n).round()]
-    if epochs != [-1] and len(epochs) == 1: num_it = max(num_it, min(one_it, max_it)) # the fit's one check between epochs: better at 24 steps than at 12 (bench/short_fit.py)
-    return epochs, num_it
+    n = min(len(slots), int(allowed // num_it))
+    if n == 0: return [], 0                   # not even one test of `min_it` steps fits in the budget
+    if n == 1: num_it = int(min(allowed, max_it)) # one test: the whole budget, up to `max_it`
+    return [slots[int(i)] for i in np.linspace(0, len(slots)-1, n).round()], num_it
 
 # %% ../nbs/02_callback.ipynb #b2daec96
 class _ScaledSchedule:
@@ -80,7 +79,7 @@ class AutoLR(Callback):
     # the controller's constants (class attributes, as fastai's callbacks keep theirs; a test may set them on an instance):
     span, start_span = (1.5, 2.), (3., 3.)  # each test's window in decades (below, above) the current lr_max; the start test's
     max_step, start_max_step, start_damping = 1., 2., 1. # largest move per test in decades; the start test's, which is undamped
-    min_it, one_it, max_it, start_it = 12, 24, 40, 12 # test lengths: shortest, the one test of a fit with room for one, longest, the start test's least
+    min_it, max_it = 12, 40 # test lengths: the shortest and the longest
     check_start = True     # test a starting lr_max the user gave before the first epoch (not one `fit_auto_cycle` just found)
     skip_nonfinite = True  # skip a step whose training loss is not finite, and back off (reads the loss each step)
     def __init__(self,
@@ -132,7 +131,7 @@ def before_fit(self:AutoLR):
     self.distributed, self.tb_cb = is_distributed(), _tb_callback(self.learn)
     start = self.check_start and not self.found_start and not self.start_epoch
     self.found_start = False
-    self.test_epochs, self.num_it = plan_tests(self.n_epoch, _steps_per_epoch(self.learn), self.budget, self.every, self.min_it, self.max_it, start, self.one_it)
+    self.test_epochs, self.num_it = plan_tests(self.n_epoch, _steps_per_epoch(self.learn), self.budget, self.every, self.min_it, self.max_it, start)
     self.metric = ValueMetric(self._lr_max_now, 'lr_max')
     if self.show_col and hasattr(self.learn, 'recorder'):
         self.learn.metrics = L(self.learn.metrics) + [self.metric]
@@ -200,7 +199,7 @@ def _test(self:AutoLR, epoch, start=False):
     "A short range test around the current target `lr_max`, and the move it calls for"
     cur = self.peak * self.target
     lo, hi = ifnone(self.start_span, self.span) if start else self.span
-    crv = self.learn.range_test(cur[-1] / 10**lo, cur[-1] * 10**hi, num_it=max(self.num_it, self.start_it) if start else self.num_it, lr_ratios=cur/cur[-1])
+    crv = self.learn.range_test(cur[-1] / 10**lo, cur[-1] * 10**hi, num_it=self.num_it, lr_ratios=cur/cur[-1])
     sg = rank0_suggestion(crv, keep_lr=float(cur[-1]))
     self.move_toward(sg._replace(reason=sg.reason + short_epoch_note(len(crv), _steps_per_epoch(self.learn))), crv, epoch=epoch, start=start)
 
@@ -256,8 +255,10 @@ def lr_max(self:AutoLR):
 
 @patch(as_prop=True)
 def history(self:AutoLR):
-    "One row per test: epoch, lr before, suggestion, confidence, new lr_max per group, steps, seconds, reason"
-    return pd.DataFrame(self.rows)
+    "One row per test: epoch, lr before, suggestion, confidence, new lr_max per group, steps, seconds, reason (short), detail"
+    if self.rows: return pd.DataFrame(self.rows)
+    groups = [f'lr_max_{i}' for i in range(len(np.atleast_1d(getattr(self, 'peak', [0]))))] # no test yet: the columns alone
+    return pd.DataFrame(columns=['fit', 'epoch', 'lr_before', 'suggested', 'confidence', *groups, 'num_it', 'secs', 'reason', 'detail'])
 
 # %% ../nbs/02_callback.ipynb #93e11cb3
 @patch
@@ -272,7 +273,20 @@ def _record(self:AutoLR, fit, epoch, lr_before, sg, crv, lr_max):
     self.curves.append((epoch, crv, sg))
     self.rows.append(dict(fit=fit, epoch=epoch, lr_before=lr_before, suggested=sg.lr, confidence=sg.confidence,
                           **{f'lr_max_{i}': float(v) for i,v in enumerate(np.atleast_1d(lr_max))},
-                          num_it=0 if crv is None else len(crv), secs=0. if crv is None else crv.secs, reason=sg.reason))
+                          num_it=0 if crv is None else len(crv), secs=0. if crv is None else crv.secs,
+                          reason=brief_reason(sg.reason), detail=sg.reason))
+
+def brief_reason(
+    reason,    # a decision's whole reason
+    width=80,  # the most characters kept
+) -> str:
+    "`reason` itself if it fits in `width`, else cut at its last ':', ';' or ',' outside brackets that fits"
+    if len(reason) <= width: return reason
+    depth, cut = 0, None
+    for i, ch in enumerate(reason[:width]):
+        depth += (ch in '([') - (ch in ')]')
+        if depth == 0 and ch in ':;,': cut = i
+    return reason[:cut] if cut else reason[:width-1] + '…'
 
 @patch
 def plot(self:AutoLR,
@@ -316,7 +330,7 @@ def log_decision(
     "Write one decision: suggestion, confidence, reason, and the test's curve with its chosen point as a figure"
     writer.add_scalar('auto_lr/suggested', float(row['suggested']), step)
     writer.add_scalar('auto_lr/confidence', float(row['confidence']), step)
-    writer.add_text('auto_lr/reason', f"fit {row['fit']}, epoch {row['epoch']}: {row['reason']}", step)
+    writer.add_text('auto_lr/reason', f"fit {row['fit']}, epoch {row['epoch']}: {row.get('detail', row['reason'])}", step)
     if crv is None or len(crv) < 2: return
     fig, ax = plt.subplots(1, 1, figsize=(5, 3.5))
     crv.plot(ax=ax, suggestion=sg)
@@ -336,7 +350,7 @@ def after_step(self:AutoLR):
 
 # %% ../nbs/02_callback.ipynb #e624b06a
 _SETTINGS = ('budget', 'every', 'damping', 'show_col') # the constructor's
-_CONSTANTS = ('span', 'start_span', 'max_step', 'start_max_step', 'start_damping', 'min_it', 'one_it', 'max_it', 'start_it', 'check_start', 'skip_nonfinite')
+_CONSTANTS = ('span', 'start_span', 'max_step', 'start_max_step', 'start_damping', 'min_it', 'max_it', 'check_start', 'skip_nonfinite')
 
 def _constant(k, v):
     "A saved controller constant `k`, checked against its class default's type (a state file is data: nothing else is taken)"

@@ -46,6 +46,7 @@ def demo(epochs=4, seed=42, out=Path('fastlr_auto_demo')):
     import matplotlib; matplotlib.use('Agg')
     from .test_utils import digits_learner
     from . import learner # patches `Learner.fit_auto_cycle`
+    from .callback import brief_reason
     _check_out(out)
     print(f'fastlr_auto demo: a CNN on the 8x8 digits bundled with scikit-learn, {epochs} epochs, seed {seed}\n')
     print('1. learn.fit_auto_cycle(epochs): a range test picks lr_max, short tests re-measure it between epochs')
@@ -55,7 +56,8 @@ def demo(epochs=4, seed=42, out=Path('fastlr_auto_demo')):
     t_auto, acc_auto = time.perf_counter() - t0, float(learn.recorder.values[-1][2])
     h = learn.auto_lr.history
     print('\ndecisions (learn.auto_lr.history):')
-    print(h[['epoch', 'lr_before', 'suggested', 'confidence', 'lr_max_0', 'num_it', 'reason']].to_string(index=False, float_format=lambda v: f'{v:.3g}'))
+    t = h[['epoch', 'lr_before', 'suggested', 'confidence', 'lr_max_0', 'num_it']].assign(reason=h.detail.map(lambda r: brief_reason(r, 48)))
+    print(t.to_string(index=False, float_format=lambda v: f'{v:.3g}', justify='left')) # fits a 100-column terminal
     print("\n2. fastai's workflow on the same data and seed: lr_find() valley, then fit_one_cycle(epochs, lr)")
     ref = digits_learner(seed=seed)
     t0 = time.perf_counter()

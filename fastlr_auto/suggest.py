@@ -80,7 +80,6 @@ class Rule:
     mode: str = 'reflect'     # edge handling of the Gaussian filter
     onset_frac: float = 0.3   # the rise starts where the smoothed loss has climbed this share of its rise (capped: `rise_cap`)...
     noise_z: float = 3.       # ...and this many times the noise of the smoothed curve
-    before: float = 0.25      # the point is this many decades before the onset
     noise_shift: float = 2.5  # a noisy valley's point moves toward where its fall is `fall_done` complete, (this x noise / fall)^4 of the way
     fall_done: float = 0.9    # see `noise_shift`
     max_shift: float = 1.     # `noise_shift` moves the point by this many decades at most
@@ -90,14 +89,14 @@ class Rule:
     div: float = 10.          # the answer is the point's lr divided by this
     guess: float = 0.1        # an answer at or below this confidence is a guess: no decision rests on it
     trust: float = 0.5        # an answer at or above this confidence is taken as it is; in between, shrunk toward the prior
-    prior_adam: float = 3e-3  # the start lr when the curve says nothing, for Adam-like optimizers (the zoo's dev-half median best)
-    prior_sgd: float = 0.1    # the same for SGD with momentum
+    prior_adam: float = 0.018 # the start lr when the curve says nothing, for Adam-like optimizers (the zoo's dev-half median best)
+    prior_sgd: float = 0.075  # the same for SGD with momentum
     def __post_init__(self):
         if self.method not in ('gaussian', 'savgol'): raise ValueError(f"method must be 'gaussian' or 'savgol', got {self.method!r}")
         if self.mode not in _MODES: raise ValueError(f"mode must be one of {_MODES} (scipy's edge modes), got {self.mode!r}")
         _check_num('width', self.width, 0, 10); _check_num('div', self.div, 0, 1e6)
         _check_num('onset_frac', self.onset_frac, 0, 1, hi_ok=False); _check_num('noise_z', self.noise_z, 0, 100, lo_ok=True)
-        _check_num('before', self.before, 0, 10, lo_ok=True); _check_num('fall_done', self.fall_done, 0, 1)
+        _check_num('fall_done', self.fall_done, 0, 1)
         _check_num('deep_fall', self.deep_fall, 0, 1, lo_ok=True); _check_num('max_shift', self.max_shift, 0, 10, lo_ok=True)
         _check_num('rise_ratio', self.rise_ratio, 1, 1e6); _check_num('noise_shift', self.noise_shift, 0, 100, lo_ok=True)
         _check_num('rise_cap', self.rise_cap, 1, 1e6)
@@ -139,7 +138,7 @@ def suggest_lr(
 ) -> LRSuggestion:
     "Suggest a learning rate from a range-test curve: a point before the onset of the sharp rise, divided by `rule.div`"
     r = ifnone_rule(rule)
-    width, method, mode, onset_frac, noise_z, before = r.width, r.method, r.mode, r.onset_frac, r.noise_z, r.before
+    width, method, mode, onset_frac, noise_z = r.width, r.method, r.mode, r.onset_frac, r.noise_z
     noise_shift, fall_done, max_shift, deep_fall, rise_ratio, rise_cap, div = r.noise_shift, r.fall_done, r.max_shift, r.deep_fall, r.rise_ratio, r.rise_cap, r.div
     lrs, losses, cut = _clean_curve(lrs, losses)
     x, y, s = smooth_curve(lrs, losses, width, method, mode)
@@ -169,11 +168,11 @@ def suggest_lr(
         j = last_low + 1
         leave = i_min + int(np.argmax(s[i_min:] - s[i_min] > noise_z*noise_s)) # where it first leaves the floor
         room = _score(j/n, 0.02, 0.1)
-        px = max(x[j] - before, x[i_min])
+        px = x[j]
         if i_min == 0 and leave < 0.1*n: reason, room = 'the loss rises from the smallest lr: the range starts too high', 0.5
-        elif fall < noise_z*noise_s: reason = 'flat, then a sharp rise: point before the onset of the rise'
+        elif fall < noise_z*noise_s: reason = 'flat, then a sharp rise: the onset of the rise'
         else:
-            reason = 'valley: point before the onset of the sharp rise'
+            reason = 'valley: the onset of the sharp rise'
             deep = fall >= deep_fall * abs(float(s[:i_min+1].max()))     # a fresh model's valley: the loss falls by a good share of where it started
             w = min(1., (noise_shift * noise / fall)**4) if deep else 0.  # 0 for a fall far deeper than the step noise, 1 for a fall within noise_shift times it
             k = int(np.flatnonzero(s[:i_min+1] - s[i_min] <= (1 - fall_done)*fall)[0]) # where the fall is `fall_done` complete

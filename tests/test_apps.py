@@ -89,7 +89,7 @@ def digit_folder(tmp_path_factory):
     path = tmp_path_factory.mktemp('digits')
     d = load_digits()
     rng = np.random.default_rng(0)
-    for split, n in (('train', 4), ('valid', 2)):
+    for split, n in (('train', 8), ('valid', 2)): # 80 training images, 4 batches of 20: room for a 6-step test in 2 epochs
         for c in range(10):
             (path/split/str(c)).mkdir(parents=True)
             for j, i in enumerate(rng.choice(np.flatnonzero(d.target == c), n, replace=False)):
@@ -162,7 +162,7 @@ def test_vision_learner_fine_tune_auto(vision_learn, digit_folder, tmp_path):
     h = check_history(learn, n_fits=2)
     check_ratios(fits, h, n_groups=n_groups)
     assert n_groups >= 3 and fits[1][0, 0] <= fits[1][0, -1] # the body never above the head in the unfrozen phase (lr_mult, measured or 1, is >= 1)
-    assert h.reason.str.contains('lr_mult = head|one lr for every group').any() # and the history says how the ratio was decided
+    assert h.detail.str.contains('lr_mult = head|one lr for every group').any() # and the history says how the ratio was decided
     f = get_image_files(digit_folder/'valid'/'7')[0]
     pred = check_export(learn, f, tmp_path)
     assert pred[0] in learn.dls.vocab
@@ -217,8 +217,8 @@ def test_unet_learner(seg_folder, tmp_path):
 # ---- callbacks -------------------------------------------------------------------------------------------------
 
 def short_auto(**consts):
-    "The shortest tests between epochs (this file checks plumbing, not choices), and other class constants set on the instance"
-    a = AutoLR()
+    "The shortest tests between epochs, every one the fit has room for (this file checks plumbing, not choices), and other class constants set on the instance"
+    a = AutoLR(budget=1.)
     for k, v in dict(min_it=6, max_it=6, **consts).items(): setattr(a, k, v)
     return a
 
@@ -275,7 +275,7 @@ def test_fp16_cuda(vision_learn):
 def test_fit_sgdr(vision_learn):
     learn = vision_learn
     n = len(learn.dls.train)
-    auto = short_auto(start_max_step=0.5) # the start test's move at most half a decade: the restart and the annealing stay visible whatever it answers
+    auto = short_auto(start_max_step=0.5, max_step=0.5) # every move at most half a decade: the restart and the annealing stay visible whatever the tests answer
     fits = run_watched(learn, 'fit_sgdr', 2, 1, slice(1e-4, 1e-2), cbs=auto) # cycles of 1 and 2 epochs
     check_ratios(fits, check_history(learn))
     lr = fits[0][:, -1]

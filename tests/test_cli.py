@@ -26,6 +26,9 @@ def test_demo_trains_and_writes_its_files(tmp_path):
     rows = lines[lines.index(head[0])+1].split()
     assert rows[0] == '0' and len(rows) == len(head[0].split()), lines # one whole row per epoch under its header
     assert any(l.startswith('lr_find valley: ') for l in lines), lines # not glued to lr_find's last bar frame
+    i = lines.index('decisions (learn.auto_lr.history):')
+    table = lines[i+1:lines.index('', i+1)]
+    assert len(table) >= 2 and all(len(l) <= 100 for l in table), table # the decisions fit a 100-column terminal
 
 def test_bars_stay_in_a_terminal(tmp_path):
     "Under a pseudo-terminal the demo draws its progress bars (carriage-return frames), as in any terminal"
