@@ -22,7 +22,7 @@ sys.path.insert(0, str(HERE))
 CACHE, CURVES, RESULTS = HERE/'zoo_cache.json', HERE/'zoo_curves.json', HERE/'zoo_results.json'
 
 def opts():
-    o = dict(tasks=None, seeds=3, jobs=2, half='all')
+    o = dict(tasks=None, seeds=3, jobs=2, half='all', controller='')
     for a in sys.argv[2:]:
         k, _, v = a.lstrip('-').partition('=')
         if k not in o: sys.exit(f'unknown option --{k}; options: ' + ', '.join(f'--{n}' for n in o))
@@ -46,7 +46,7 @@ def names(o):
 def load(f): return json.loads(f.read_text()) if f.exists() else {}
 
 # --- one fit ----------------------------------------------------------------------------------------------------
-def fit(name, method, seed, lr=None):
+def fit(name, method, seed, lr=None, controller=None):
     "Train task `name` for `seed` with `method`; its metric and wall time (and the controller's history, if any)"
     import torch
     from fastai.basics import OptimWrapper
@@ -74,7 +74,7 @@ def fit(name, method, seed, lr=None):
         elif method == 'sfree': learn.fit(t.epochs, 2.5e-3, cbs=cbs)
         elif method == 'fine_tune': learn.fine_tune(t.epochs - 1, lr, cbs=cbs)
         elif method == 'fine_tune_auto': learn.fine_tune_auto(t.epochs - 1, cbs=cbs)
-        elif method == 'auto': learn.fit_auto_cycle(t.epochs, cbs=cbs)
+        elif method == 'auto': learn.fit_auto_cycle(t.epochs, cbs=cbs, auto=AutoLR(**(controller or {})))
         elif method == 'plain': learn.fit_one_cycle(t.epochs, lr, cbs=cbs)
         elif method == 'autolr': learn.fit_one_cycle(t.epochs, lr, cbs=cbs + [AutoLR()]) # the drop-in callback, default budget
         elif method == 'fastai': # lr_find's valley + fit_one_cycle, timed whole: the cost base
@@ -272,11 +272,14 @@ def calibration(ns, cache, bank):
 
 # --- the project over the zoo --------------------------------------------------------------------------------------
 def _zoo_job(args):
-    name, seed = args
+    name, seed, controller = args
     from zoo import TASKS
     t, res = TASKS[name], {}
-    pair = ('auto', 'fastai') if seed % 2 == 0 else ('fastai', 'auto') # interleaved: the time ratio is side by side
-    for m in pair: res[m] = fit(name, m, seed)
+    for m in ('auto', 'fastai', 'fastai', 'auto'): # interleaved, twice: the time ratio is side by side
+        r = fit(name, m, seed, controller=controller)
+        if m in res: res[m]['secs'] += r['secs'] # the score is the first run's, the time both runs'
+        else: res[m] = r
+    if controller: return name, seed, res # a variant of AutoLR's settings: fit_auto_cycle and its time ratio only
     if seed == 0: # the drop-in callback's cost over the same fit without it, at the oracle's lr, once a task:
         lr = 10**load(CACHE)[name]['oracle']['best_log_lr'] # interleaved, repeated until the plain fits add up to 3 s
         while sum(res.get('plain', [])) < 3 and len(res.get('plain', [])) < 20:
@@ -285,15 +288,20 @@ def _zoo_job(args):
         for m in (('fine_tune_auto', 'fastai_ft') if seed % 2 == 0 else ('fastai_ft', 'fine_tune_auto')): res[m] = fit(name, m, seed)
     return name, seed, res
 
+def variant(o):
+    "`--controller=budget:0.1,damping:1` as AutoLR's keyword arguments, and the results file of that variant"
+    kw = {k: float(v) for k, _, v in (a.partition(':') for a in o['controller'].split(',') if a)}
+    return kw, RESULTS.with_name(f"zoo_results_{'_'.join(f'{k}{v:g}' for k, v in kw.items())}.json") if kw else RESULTS
+
 def cmd_zoo(o):
     from zoo import TASKS
-    cache = load(CACHE)
+    cache, (kw, out) = load(CACHE), variant(o)
     ns = [n for n in names(o) if 'oracle' in cache.get(n, {})]
     t0 = time.perf_counter()
-    jobs = sorted([(n, s) for n in ns for s in range(o['seeds'])], key=lambda j: -TASKS[j[0]].epochs)
+    jobs = sorted([(n, s, kw) for n in ns for s in range(o['seeds'])], key=lambda j: -TASKS[j[0]].epochs)
     runs = {}
     for name, seed, res in pool_map(_zoo_job, jobs, o['jobs']): runs.setdefault(name, {})[str(seed)] = res
-    RESULTS.write_text(json.dumps(dict(runs=runs, minutes=(time.perf_counter() - t0)/60), indent=0))
+    out.write_text(json.dumps(dict(runs=runs, minutes=(time.perf_counter() - t0)/60, controller=kw), indent=0))
     report(o)
 
 def scores(results=None, cache=None):
@@ -307,23 +315,24 @@ def scores(results=None, cache=None):
         seeds = sorted(runs)
         sc['auto'][h][n] = [score(runs[s]['auto']['metric'], best) for s in seeds]
         for m in PEERS: sc[m][h][n] = [score(peers[s][m]['metric'], best) for s in seeds]
-        if TASKS[n].finetune:
+        if TASKS[n].finetune and 'fine_tune_auto' in runs[seeds[0]]:
             sc['fine_tune_auto'][h][n] = [score(runs[s]['fine_tune_auto']['metric'], best) for s in seeds]
             sc['fine_tune'][h][n] = [score(peers[s]['fine_tune']['metric'], best) for s in seeds]
-        cost[n] = float(np.median([runs[s]['auto']['secs']/runs[s]['fastai']['secs'] for s in seeds]))
+        cost[n] = sum(runs[s]['auto']['secs'] for s in seeds) / sum(runs[s]['fastai']['secs'] for s in seeds)
         if 'plain' in runs['0']: drop[n] = sum(runs['0']['autolr'])/sum(runs['0']['plain'])
     return sc, cost, drop
 
 def report(o=None):
-    "The zoo's last run (`zoo_results.json`) beside the cached peers: per task, per half, fine-tuning, cost"
-    from zoo import SPLIT
-    sc, cost, drop = scores()
+    "The zoo's last run (`zoo_results.json`, or a `--controller` variant's) beside the cached peers: per task, per half, fine-tuning, cost"
+    kw, f = variant(o or opts())
+    if kw: print(f'fit_auto_cycle with AutoLR({", ".join(f"{k}={v:g}" for k, v in kw.items())}), from {f.name}')
+    sc, cost, drop = scores(load(f))
     methods = ('auto',) + PEERS
     print(f"{'task':18} {'half':4} " + ' '.join(f'{m:>13}' for m in methods) + f" {'time':>6}")
     for h in ('dev', 'held'):
         for n in sorted(sc['auto'][h]):
             print(f"{n:18} {h:4} " + ' '.join(f'{np.mean(sc[m][h][n]):6.3f}±{np.std(sc[m][h][n]):.3f}' for m in methods) + f' {cost[n]:6.2f}')
-    print("(metric over the oracle's, mean ± std over seeds; time: fit_auto_cycle over lr_find + fit_one_cycle, median of seeds, same run)\n")
+    print("(metric over the oracle's, mean ± std over seeds; time: fit_auto_cycle over lr_find + fit_one_cycle, each run twice a seed, interleaved)\n")
     for h in ('dev', 'held'):
         for m in methods: print(summary(sc[m][h], f'{h:4} {m}'))
         print()
@@ -336,7 +345,7 @@ def report(o=None):
     if drop:
         d = np.array(list(drop.values()))
         print(f'cost: a fit with AutoLR() / the same fit without (seed 0, interleaved, repeated to 3 s): median {np.median(d):.3f}, worst {d.max():.3f} ({max(drop, key=drop.get)})')
-    print(f"({load(RESULTS).get('minutes', float('nan')):.1f} min for the zoo's runs, every one in {RESULTS.name})")
+    print(f"({load(f).get('minutes', float('nan')):.1f} min for the zoo's runs, every one in {f.name})")
 
 # --- the arguments --------------------------------------------------------------------------------------------------
 def own_args():
