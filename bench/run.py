@@ -301,6 +301,7 @@ def cmd_zoo(o):
     jobs = sorted([(n, s, kw) for n in ns for s in range(o['seeds'])], key=lambda j: -TASKS[j[0]].epochs)
     runs = {}
     for name, seed, res in pool_map(_zoo_job, jobs, o['jobs']): runs.setdefault(name, {})[str(seed)] = res
+    if o['tasks'] or o['half'] != 'all': runs = {**load(out).get('runs', {}), **runs} # some tasks again: the others' runs kept
     out.write_text(json.dumps(dict(runs=runs, minutes=(time.perf_counter() - t0)/60, controller=kw), indent=0))
     report(o)
 

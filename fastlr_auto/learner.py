@@ -191,11 +191,17 @@ def ratio_decision(
     head,  # the head-alone test's `LRSuggestion`
     body,  # the body-alone test's `LRSuggestion`
 ) -> tuple:
-    "The head's lr (shrunk toward `ref` as far as its test is a guess) and `lr_mult`, measured only when both tests are trusted: `(lr, lr_mult, why)`"
-    lr = toward_prior(head, ref).lr
-    if min(trust(head), trust(body)) < 1: return lr, 1., f'one lr for every group (confidence {head.confidence:.2f}, {body.confidence:.2f})'
-    mult = float(np.clip(head.lr/body.lr, 1., MAX_MULT))
-    return lr, mult, f'lr_mult = head {head.lr:.2e} / body {body.lr:.2e} = {mult:.3g}'
+    "The head's lr and `lr_mult`, measured only when both tests are trusted; else one lr from both tests pooled: `(lr, lr_mult, why)`"
+    wh, wb = trust(head), trust(body)
+    if min(wh, wb) >= 1:
+        mult = float(np.clip(head.lr/body.lr, 1., MAX_MULT))
+        return head.lr, mult, f'lr_mult = head {head.lr:.2e} / body {body.lr:.2e} = {mult:.3g}'
+    # the tests cannot tell the groups apart: every group gets one lr, the two answers pooled by their trust (two weak
+    # tests that agree say more than one), shrunk toward `ref` by the trust that is left
+    w = 1 - (1 - wh)*(1 - wb)
+    x = (wh*math.log10(head.lr) + wb*math.log10(body.lr)) / (wh + wb) if w > 0 else math.log10(ref)
+    lr = 10**(w*x + (1 - w)*math.log10(ref))
+    return lr, 1., f'one lr for every group, {w:.0%} from the tests (confidence {head.confidence:.2f}, {body.confidence:.2f})'
 
 def _spread(head, mult):
     "The `lr_max` that spreads `head` over the groups with ratio `mult` as fastai does: `slice(head/mult, head)`, or `head` when `mult` is 1"
