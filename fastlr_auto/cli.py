@@ -49,8 +49,8 @@ def demo(epochs=4, seed=42, out=Path('fastlr_auto_demo')):
     from .callback import brief_reason
     _check_out(out)
     print(f'fastlr_auto demo: a CNN on the 8x8 digits bundled with scikit-learn, {epochs} epochs, seed {seed}\n')
-    print('1. learn.fit_auto_cycle(epochs): a range test picks lr_max, short tests re-measure it between epochs')
-    learn = digits_learner(seed=seed)
+    print('1. learn.fit_auto_cycle(epochs): a range test picks lr_max, short tests re-measure it between epochs (5 % of the steps)')
+    learn = digits_learner(seed=seed, bs=16) # 90 batches an epoch: the budget (5 % of the steps) has room for tests between epochs
     t0 = time.perf_counter()
     learn.fit_auto_cycle(epochs)
     t_auto, acc_auto = time.perf_counter() - t0, float(learn.recorder.values[-1][2])
@@ -59,7 +59,7 @@ def demo(epochs=4, seed=42, out=Path('fastlr_auto_demo')):
     t = h[['epoch', 'lr_before', 'suggested', 'confidence', 'lr_max_0', 'num_it']].assign(reason=h.detail.map(lambda r: brief_reason(r, 48)))
     print(t.to_string(index=False, float_format=lambda v: f'{v:.3g}', justify='left')) # fits a 100-column terminal
     print("\n2. fastai's workflow on the same data and seed: lr_find() valley, then fit_one_cycle(epochs, lr)")
-    ref = digits_learner(seed=seed)
+    ref = digits_learner(seed=seed, bs=16)
     t0 = time.perf_counter()
     lr = ref.lr_find(show_plot=False).valley
     print(f'lr_find valley: {lr:.3g}')
