@@ -16,14 +16,15 @@ from fastai.learner import ValueMetric
 from fastai.callback.core import _events # the names of the training loop's events
 from . import core # imported for its patch: `Learner.range_test`, which this module calls
 from .core import LRCurve, rng_data, set_rng_data
-from .suggest import LRSuggestion, _check_num, trust
+from .suggest import LRSuggestion, check_num, trust
 from .distributed import all_ranks, broadcast_obj, is_distributed, is_rank0
 
 # %% auto #0
-__all__ = ['plan_tests', 'AutoLR', 'short_epoch_note', 'rank0_suggestion', 'brief_reason', 'tb_writer', 'log_decision']
+__all__ = ['steps_per_epoch', 'plan_tests', 'AutoLR', 'short_epoch_note', 'rank0_suggestion', 'brief_reason', 'tb_writer',
+           'log_decision']
 
 # %% ../nbs/02_callback.ipynb #c156e116
-def _steps_per_epoch(learn):
+def steps_per_epoch(learn):
     "Optimizer steps in one training epoch (micro-batches divided by gradient accumulation)"
     n = len(learn.dls.train)
     ga = first(cb for cb in learn.cbs if isinstance(cb, GradientAccumulation))
@@ -88,8 +89,8 @@ class AutoLR(Callback):
         damping=0.5,     # share of the way (in log10 lr) to the suggestion moved per test, times how far it is trusted
         show_col=True,   # add the applied `lr_max` as a column of the Recorder / progress table
     ):
-        _check_num('budget', budget, 0, 1); _check_num('damping', damping, 0, 1)
-        _check_num('every', every, 1, 10**6, lo_ok=True, kind=(int,))
+        check_num('budget', budget, 0, 1); check_num('damping', damping, 0, 1)
+        check_num('every', every, 1, 10**6, lo_ok=True, kind=(int,))
         if not isinstance(show_col, bool): raise TypeError(f'show_col must be True or False, got {type(show_col).__name__} {show_col!r}')
         store_attr()
         self.rows, self.curves, self.applied, self.static, self.scale, self.n_fit, self.found_start = [], [], [], [], 1., 0, False
@@ -131,7 +132,7 @@ def before_fit(self:AutoLR):
     self.distributed, self.tb_cb = is_distributed(), _tb_callback(self.learn)
     start = self.check_start and not self.found_start and not self.start_epoch
     self.found_start = False
-    self.test_epochs, self.num_it = plan_tests(self.n_epoch, _steps_per_epoch(self.learn), self.budget, self.every, self.min_it, self.max_it, start)
+    self.test_epochs, self.num_it = plan_tests(self.n_epoch, steps_per_epoch(self.learn), self.budget, self.every, self.min_it, self.max_it, start)
     self.metric = ValueMetric(self._lr_max_now, 'lr_max')
     if self.show_col and hasattr(self.learn, 'recorder'):
         self.learn.metrics = L(self.learn.metrics) + [self.metric]
@@ -201,7 +202,7 @@ def _test(self:AutoLR, epoch, start=False):
     lo, hi = ifnone(self.start_span, self.span) if start else self.span
     crv = self.learn.range_test(cur[-1] / 10**lo, cur[-1] * 10**hi, num_it=self.num_it, lr_ratios=cur/cur[-1])
     sg = rank0_suggestion(crv, keep_lr=float(cur[-1]))
-    self.move_toward(sg._replace(reason=sg.reason + short_epoch_note(len(crv), _steps_per_epoch(self.learn))), crv, epoch=epoch, start=start)
+    self.move_toward(sg._replace(reason=sg.reason + short_epoch_note(len(crv), steps_per_epoch(self.learn))), crv, epoch=epoch, start=start)
 
 def short_epoch_note(
     num_it, # steps of the test

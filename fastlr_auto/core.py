@@ -14,7 +14,7 @@ from fastai.callback.progress import *
 from copy import deepcopy
 from fastai.callback.schedule import ParamScheduler
 from fastprogress.fastprogress import progress_bar
-from .suggest import suggest_lr, smooth_curve, LRSuggestion, _check_num
+from .suggest import suggest_lr, smooth_curve, LRSuggestion, check_num
 from .distributed import mean_over_ranks
 
 # %% auto #0
@@ -284,7 +284,7 @@ class _StepRecorder(Callback):
 # %% ../nbs/00_core.ipynb #53fced97
 def _check_range_args(learn, start_lr, end_lr, num_it, stop_div, snapshot_dir=None, shuffle_seed=None):
     "Raise a `TypeError`/`ValueError` naming the bad argument, before any state changes"
-    if shuffle_seed is not None: _check_num('shuffle_seed', shuffle_seed, 0, 2**32-1, lo_ok=True, kind=(int,)) # or None
+    if shuffle_seed is not None: check_num('shuffle_seed', shuffle_seed, 0, 2**32-1, lo_ok=True, kind=(int,)) # or None
     for nm,v in (('start_lr', start_lr), ('end_lr', end_lr)):
         if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)):
             raise TypeError(f'{nm} must be a positive number, got {type(v).__name__} {v!r}')

@@ -11,8 +11,8 @@ import numpy as np, torch
 from fastai.basics import *
 from fastai.callback.schedule import *
 from . import core # imported for its patch: `Learner.range_test`, which this module calls
-from .callback import AutoLR, rank0_suggestion, short_epoch_note, _steps_per_epoch
-from .suggest import _check_num
+from .callback import AutoLR, rank0_suggestion, short_epoch_note, steps_per_epoch
+from .suggest import check_num
 from .distributed import broadcast_obj
 
 # %% auto #0
@@ -27,17 +27,17 @@ def _check_lr_max(lr_max):
     if isinstance(lr_max, slice) and _pos(lr_max.stop) and (lr_max.start is None or (_pos(lr_max.start) and lr_max.start < lr_max.stop)): return
     raise ValueError(f'lr_max must be None (found by a range test), a positive number, or slice(lo, hi) with 0 < lo < hi; got {lr_max!r}')
 
-def _check_epochs(n, name, lo=1): _check_num(name, n, lo, 10**6, lo_ok=True, kind=(int,))
+def _check_epochs(n, name, lo=1): check_num(name, n, lo, 10**6, lo_ok=True, kind=(int,))
 
 def _check_fit_args(init_num_it, kwargs):
     "Raise on the arguments that `fit_one_cycle` would take without a check, and on any it does not take, before any state changes"
     bad = sorted(set(kwargs) - _FIT_ARGS)
     if bad: raise TypeError(f"unexpected argument {bad[0]!r}: the others are fit_one_cycle's ({', '.join(sorted(_FIT_ARGS))})")
-    if init_num_it is not None: _check_num('init_num_it', init_num_it, 6, 10**6, lo_ok=True, kind=(int,))
-    if 'pct_start' in kwargs: _check_num('pct_start', kwargs['pct_start'], 0, 1, hi_ok=False)
+    if init_num_it is not None: check_num('init_num_it', init_num_it, 6, 10**6, lo_ok=True, kind=(int,))
+    if 'pct_start' in kwargs: check_num('pct_start', kwargs['pct_start'], 0, 1, hi_ok=False)
     for nm in ('div', 'div_final'):
-        if nm in kwargs: _check_num(nm, kwargs[nm], 0)
-    if kwargs.get('start_epoch', 0) != 0: _check_num('start_epoch', kwargs['start_epoch'], 0, 10**6, lo_ok=True, kind=(int,))
+        if nm in kwargs: check_num(nm, kwargs[nm], 0)
+    if kwargs.get('start_epoch', 0) != 0: check_num('start_epoch', kwargs['start_epoch'], 0, 10**6, lo_ok=True, kind=(int,))
 
 # %% ../nbs/03_learner.ipynb #e2562ba5
 from .suggest import LRSuggestion, Rule, trust, toward_prior
@@ -50,7 +50,7 @@ def start_window(
     num_it=None,  # the steps the user asked for; None: 75, or the fit's own steps if fewer (40 at least)
 ) -> tuple:
     "The first range test's `(start_lr, end_lr, num_it)`"
-    n = num_it if num_it is not None else int(min(START_IT, max(START_MIN_IT, n_epoch*_steps_per_epoch(learn))))
+    n = num_it if num_it is not None else int(min(START_IT, max(START_MIN_IT, n_epoch*steps_per_epoch(learn))))
     return (*START_LRS, n)
 
 def _is_sgd(opt):
@@ -221,10 +221,10 @@ def fine_tune_auto(self:Learner,
 ):
     "fastai's `fine_tune` with both phases' learning rates, and the ratio between the groups, found by range tests and adjusted by `AutoLR`"
     _check_epochs(epochs, 'epochs'); _check_epochs(freeze_epochs, 'freeze_epochs', lo=0)
-    if lr_mult is not None: _check_num('lr_mult', lr_mult, 1, 1e12, lo_ok=True)
+    if lr_mult is not None: check_num('lr_mult', lr_mult, 1, 1e12, lo_ok=True)
     _check_fit_args(init_num_it, dict(kwargs, pct_start=pct_start, div=div))
     if auto is not None and not isinstance(auto, AutoLR): raise TypeError(f'auto must be an AutoLR callback or None, got {type(auto).__name__}')
-    ctl, steps = ifnone(auto, AutoLR()), _steps_per_epoch(self) # optimizer steps, as the controller counts them
+    ctl, steps = ifnone(auto, AutoLR()), steps_per_epoch(self) # optimizer steps, as the controller counts them
     ref = None
     if freeze_epochs:
         self.freeze()

@@ -14,8 +14,8 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.signal import savgol_filter
 
 # %% auto #0
-__all__ = ['smooth_curve', 'Rule', 'ifnone_rule', 'LRSuggestion', 'suggest_lr', 'trust', 'toward_prior', 'unsmooth_ema',
-           'auto_suggest']
+__all__ = ['check_num', 'smooth_curve', 'Rule', 'ifnone_rule', 'LRSuggestion', 'suggest_lr', 'trust', 'toward_prior',
+           'unsmooth_ema', 'auto_suggest']
 
 # %% ../nbs/01_suggest.ipynb #48508de6
 def _as_1d(a, name):
@@ -25,7 +25,7 @@ def _as_1d(a, name):
     if a.ndim != 1: raise ValueError(f'{name} must be one-dimensional, got shape {a.shape}')
     return a
 
-def _check_num(name, v, lo=-math.inf, hi=math.inf, lo_ok=False, hi_ok=True, kind=(int, float)):
+def check_num(name, v, lo=-math.inf, hi=math.inf, lo_ok=False, hi_ok=True, kind=(int, float)):
     "Raise a TypeError unless `v` is a number of `kind` (not a bool), a ValueError unless it lies in the range; both name `name`"
     rng = f"{'[' if lo_ok else '('}{lo:g}, {hi:g}{']' if hi_ok else ')'}"
     if isinstance(v, bool) or not isinstance(v, kind + (np.integer,) + ((np.floating,) if float in kind else ())):
@@ -60,7 +60,7 @@ def smooth_curve(
     "The curve on a uniform log10(lr) grid, and its smoothed losses: `(x, y, smoothed)`"
     if method not in ('gaussian', 'savgol'): raise ValueError(f"method must be 'gaussian' or 'savgol', got {method!r}")
     if mode not in _MODES: raise ValueError(f'mode must be one of {_MODES} (scipy\'s edge modes), got {mode!r}')
-    _check_num('width', width, 0, 10)
+    check_num('width', width, 0, 10)
     lx = np.log10(np.asarray(lrs, dtype=np.float64))
     x = np.linspace(lx[0], lx[-1], len(lx))
     y = np.interp(x, lx, np.asarray(losses, dtype=np.float64))
@@ -94,14 +94,14 @@ class Rule:
     def __post_init__(self):
         if self.method not in ('gaussian', 'savgol'): raise ValueError(f"method must be 'gaussian' or 'savgol', got {self.method!r}")
         if self.mode not in _MODES: raise ValueError(f"mode must be one of {_MODES} (scipy's edge modes), got {self.mode!r}")
-        _check_num('width', self.width, 0, 10); _check_num('div', self.div, 0, 1e6)
-        _check_num('onset_frac', self.onset_frac, 0, 1, hi_ok=False); _check_num('noise_z', self.noise_z, 0, 100, lo_ok=True)
-        _check_num('fall_done', self.fall_done, 0, 1)
-        _check_num('deep_fall', self.deep_fall, 0, 1, lo_ok=True); _check_num('max_shift', self.max_shift, 0, 10, lo_ok=True)
-        _check_num('rise_ratio', self.rise_ratio, 1, 1e6); _check_num('noise_shift', self.noise_shift, 0, 100, lo_ok=True)
-        _check_num('rise_cap', self.rise_cap, 1, 1e6)
-        _check_num('guess', self.guess, 0, 1, lo_ok=True); _check_num('trust', self.trust, self.guess, 1, lo_ok=True)
-        _check_num('prior_adam', self.prior_adam, 0, 10); _check_num('prior_sgd', self.prior_sgd, 0, 10)
+        check_num('width', self.width, 0, 10); check_num('div', self.div, 0, 1e6)
+        check_num('onset_frac', self.onset_frac, 0, 1, hi_ok=False); check_num('noise_z', self.noise_z, 0, 100, lo_ok=True)
+        check_num('fall_done', self.fall_done, 0, 1)
+        check_num('deep_fall', self.deep_fall, 0, 1, lo_ok=True); check_num('max_shift', self.max_shift, 0, 10, lo_ok=True)
+        check_num('rise_ratio', self.rise_ratio, 1, 1e6); check_num('noise_shift', self.noise_shift, 0, 100, lo_ok=True)
+        check_num('rise_cap', self.rise_cap, 1, 1e6)
+        check_num('guess', self.guess, 0, 1, lo_ok=True); check_num('trust', self.trust, self.guess, 1, lo_ok=True)
+        check_num('prior_adam', self.prior_adam, 0, 10); check_num('prior_sgd', self.prior_sgd, 0, 10)
 
 def ifnone_rule(rule):
     "`rule`, or the defaults when it is None; a TypeError for anything else"
