@@ -75,7 +75,6 @@ def fit(name, method, seed, lr=None, controller=None):
         elif method == 'fine_tune': learn.fine_tune(t.epochs - 1, lr, cbs=cbs)
         elif method == 'fine_tune_auto': learn.fine_tune_auto(t.epochs - 1, cbs=cbs)
         elif method == 'auto': learn.fit_auto_cycle(t.epochs, cbs=cbs, auto=AutoLR(**(controller or {})))
-        elif method == 'plain': learn.fit_one_cycle(t.epochs, lr, cbs=cbs)
         elif method == 'autolr': learn.fit_one_cycle(t.epochs, lr, cbs=cbs + [AutoLR()]) # the drop-in callback, default budget
         elif method == 'fastai': # lr_find's valley + fit_one_cycle, timed whole: the cost base
             learn.fit_one_cycle(t.epochs, learn.lr_find(show_plot=False).valley, cbs=cbs)
@@ -237,7 +236,6 @@ def cmd_choose(o):
     quarter = lambda n, sg: toward_prior(sg._replace(lr=sg.lr/10**.25), pri[TASKS[n].opt]).lr # the point before the onset, as it was
     rows = {'rule alone (div 10)': evaluate(shrunk(10., 0., 0.)), 'prior alone': evaluate(shrunk(10., 1., 1.)),
             'a quarter-decade before the onset': evaluate(quarter),
-            'div 10, guess .1, trust .5': scored[(10., .1, .5)],
             f'3 at once: div {full[0]:g} g {full[1]:g} t {full[2]:g}': scored[full],
             f'div alone: div {best[0]:g} g {best[1]:g} t {best[2]:g}': scored[best],
             'Rule() (the defaults now)': evaluate(lambda n, sg: toward_prior(sg, getattr(Rule, f'prior_{TASKS[n].opt}')).lr)}
@@ -247,19 +245,15 @@ def cmd_choose(o):
         print(f'\ndev-half mean (held-out mean), guess {g:g}: div x trust')
         print('div    ' + ' '.join(f'trust {t:<6g}' for t in TRUSTS))
         for d in DIVS: print(f'{d:<6g} ' + ' '.join(f'{mean(scored[(d, g, t)], "dev"):.3f}({mean(scored[(d, g, t)], "held"):.3f})' for t in TRUSTS))
-    calibration(ns, cache, bank)
+    calibration(sgs, cache)
 
-def calibration(ns, cache, bank):
-    "Median error of the rule's answer against the oracle's lr (decades) per confidence bin, over every curve"
-    from fastlr_auto.suggest import suggest_lr
+def calibration(sgs, cache):
+    "Median error of the rule's answers `sgs` ({task: {seed: [LRSuggestion]}}) against the oracle's lr (decades) per confidence bin"
     from zoo import SPLIT
     errs = {'dev': [], 'held': []}
-    for n in ns:
+    for n, seeds in sgs.items():
         b = cache[n]['oracle']['best_log_lr']
-        for s in bank[n]:
-            for c in bank[n][s]:
-                sg = suggest_lr(c['lrs'], c['losses'])
-                errs[SPLIT[n]].append((sg.confidence, abs(math.log10(sg.lr) - b)))
+        errs[SPLIT[n]] += [(sg.confidence, abs(math.log10(sg.lr) - b)) for v in seeds.values() for sg in v]
     edges = (0, .1, .25, .5, .75, 1.01)
     print('\ncalibration: |log10(answer / oracle lr)| per confidence bin (median, and the share within half a decade)')
     for h, e in errs.items():
@@ -272,7 +266,7 @@ def calibration(ns, cache, bank):
 
 # --- the project over the zoo --------------------------------------------------------------------------------------
 def _zoo_job(args):
-    name, seed, controller = args
+    name, seed, controller, lr = args
     from zoo import TASKS
     t, res = TASKS[name], {}
     for m in ('auto', 'fastai', 'fastai', 'auto'): # interleaved, twice: the time ratio is side by side
@@ -280,10 +274,9 @@ def _zoo_job(args):
         if m in res: res[m]['secs'] += r['secs'] # the score is the first run's, the time both runs'
         else: res[m] = r
     if controller: return name, seed, res # a variant of AutoLR's settings: fit_auto_cycle and its time ratio only
-    if seed == 0: # the drop-in callback's cost over the same fit without it, at the oracle's lr, once a task:
-        lr = 10**load(CACHE)[name]['oracle']['best_log_lr'] # interleaved, repeated until the plain fits add up to 3 s
-        while sum(res.get('plain', [])) < 3 and len(res.get('plain', [])) < 20:
-            for m in ('plain', 'autolr', 'autolr', 'plain'): res.setdefault(m, []).append(fit(name, m, seed, lr)['secs'])
+    if seed == 0: # the drop-in callback's cost over the same fit without it ('grid' at the oracle's lr `lr`), once a task:
+        while sum(res.get('plain', [])) < 3 and len(res.get('plain', [])) < 20: # interleaved, repeated until the plain fits add up to 3 s
+            for m in ('grid', 'autolr', 'autolr', 'grid'): res.setdefault('plain' if m == 'grid' else m, []).append(fit(name, m, seed, lr)['secs'])
     if t.finetune:
         for m in (('fine_tune_auto', 'fastai_ft') if seed % 2 == 0 else ('fastai_ft', 'fine_tune_auto')): res[m] = fit(name, m, seed)
     return name, seed, res
@@ -298,11 +291,13 @@ def cmd_zoo(o):
     cache, (kw, out) = load(CACHE), variant(o)
     ns = [n for n in names(o) if 'oracle' in cache.get(n, {})]
     t0 = time.perf_counter()
-    jobs = sorted([(n, s, kw) for n in ns for s in range(o['seeds'])], key=lambda j: -TASKS[j[0]].epochs)
+    jobs = sorted([(n, s, kw, 10**cache[n]['oracle']['best_log_lr']) for n in ns for s in range(o['seeds'])], key=lambda j: -TASKS[j[0]].epochs)
     runs = {}
     for name, seed, res in pool_map(_zoo_job, jobs, o['jobs']): runs.setdefault(name, {})[str(seed)] = res
-    if o['tasks'] or o['half'] != 'all': runs = {**load(out).get('runs', {}), **runs} # some tasks again: the others' runs kept
-    out.write_text(json.dumps(dict(runs=runs, minutes=(time.perf_counter() - t0)/60, controller=kw), indent=0))
+    minutes = (time.perf_counter() - t0)/60
+    if o['tasks'] or o['half'] != 'all': # some tasks again: the others' runs kept, and the whole zoo's time
+        old = load(out); runs, minutes = {**old.get('runs', {}), **runs}, old.get('minutes', minutes)
+    out.write_text(json.dumps(dict(runs=runs, minutes=minutes, controller=kw), indent=0))
     report(o)
 
 def scores(results=None, cache=None):
@@ -327,7 +322,8 @@ def report(o=None):
     "The zoo's last run (`zoo_results.json`, or a `--controller` variant's) beside the cached peers: per task, per half, fine-tuning, cost"
     kw, f = variant(o or opts())
     if kw: print(f'fit_auto_cycle with AutoLR({", ".join(f"{k}={v:g}" for k, v in kw.items())}), from {f.name}')
-    sc, cost, drop = scores(load(f))
+    results = load(f)
+    sc, cost, drop = scores(results)
     methods = ('auto',) + PEERS
     print(f"{'task':18} {'half':4} " + ' '.join(f'{m:>13}' for m in methods) + f" {'time':>6}")
     for h in ('dev', 'held'):
@@ -346,7 +342,7 @@ def report(o=None):
     if drop:
         d = np.array(list(drop.values()))
         print(f'cost: a fit with AutoLR() / the same fit without (seed 0, interleaved, repeated to 3 s): median {np.median(d):.3f}, worst {d.max():.3f} ({max(drop, key=drop.get)})')
-    print(f"({load(f).get('minutes', float('nan')):.1f} min for the zoo's runs, every one in {f.name})")
+    print(f"({results.get('minutes', float('nan')):.1f} min for the zoo's runs, every one in {f.name})")
 
 # --- the arguments --------------------------------------------------------------------------------------------------
 def own_args():

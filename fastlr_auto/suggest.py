@@ -1,4 +1,4 @@
-"""`suggest_lr` and `auto_suggest`: smooth the curve with scipy in log-lr space, find where the loss starts its sharp rise, take a point before it and divide by ten.
+"""`suggest_lr` and `auto_suggest`: smooth the curve with scipy in log-lr space, find where the loss starts its sharp rise, and divide that lr by ten.
 
 Docs: https://fastlr-auto.github.io/fastlr_auto/suggest.html.md"""
 
@@ -136,7 +136,7 @@ def suggest_lr(
     losses,       # loss at each lr (raw per-step losses; see `auto_suggest` for fastai's smoothed ones)
     rule=None,    # the rule's constants, a `Rule`; None: `Rule()`, the defaults
 ) -> LRSuggestion:
-    "Suggest a learning rate from a range-test curve: a point before the onset of the sharp rise, divided by `rule.div`"
+    "Suggest a learning rate from a range-test curve: the lr where the sharp rise starts, divided by `rule.div`"
     r = ifnone_rule(rule)
     width, method, mode, onset_frac, noise_z = r.width, r.method, r.mode, r.onset_frac, r.noise_z
     noise_shift, fall_done, max_shift, deep_fall, rise_ratio, rise_cap, div = r.noise_shift, r.fall_done, r.max_shift, r.deep_fall, r.rise_ratio, r.rise_cap, r.div
