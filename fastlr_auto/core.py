@@ -18,7 +18,7 @@ from .suggest import suggest_lr, smooth_curve, LRSuggestion, check_num
 from .distributed import mean_over_ranks
 
 # %% auto #0
-__all__ = ['step_callbacks', 'rng_data', 'set_rng_data', 'LearnerSnapshot', 'LRCurve']
+__all__ = ['step_callbacks', 'rng_data', 'check_rng_data', 'set_rng_data', 'LearnerSnapshot', 'LRCurve']
 
 # %% ../nbs/00_core.ipynb #9cf2e53f
 _step_events = ('before_batch', 'after_pred', 'after_loss', 'before_backward', 'after_backward', 'before_step', 'after_step')
@@ -106,8 +106,11 @@ def rng_data(learn):
                 torch=_bytes_data(tch), cuda=None if cuda is None else [_bytes_data(t) for t in cuda],
                 loaders=[_py_data(dl.rng.getstate()) if 'rng' in vars(dl) else None for dl in _loaders(learn)])
 
-def _decode_rng(learn, d):
-    "The states in `d` (from `rng_data`), each checked on a scratch generator; a ValueError says what does not fit"
+def check_rng_data(
+    learn, # the learner the states are for
+    d,     # states from `rng_data`
+):
+    "The states in `d`, each checked on a scratch generator (nothing set); a ValueError says what does not fit"
     try:
         py, (kind, key, pos, has_gauss, gauss) = _data_py(d['python']), d['numpy']
         np_st = (str(kind), np.asarray(key, dtype=np.uint32), int(pos), int(has_gauss), float(gauss))
@@ -127,7 +130,7 @@ def _decode_rng(learn, d):
 
 def set_rng_data(learn, d):
     "Put back the RNG states that `rng_data` gave, all or none"
-    st, dls = _decode_rng(learn, d)
+    st, dls = check_rng_data(learn, d)
     _set_rng_state(st)
     for dl,o in zip(_loaders(learn), dls):
         if o is not None: dl.rng = random.Random(); dl.rng.setstate(o)

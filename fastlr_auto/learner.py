@@ -135,7 +135,7 @@ def _read_state(learn, f):
         rp = sd.get('replay')
         if rp is not None:
             if not isinstance(rp, dict) or not (rp.get('epoch') is None or isinstance(rp['epoch'], int)): raise ValueError('replay must hold an epoch')
-            core._decode_rng(learn, rp['rng'])
+            core.check_rng_data(learn, rp['rng'])
         return sd
     except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as e:
         warnings.warn(f'{f} is not a valid fastlr_auto controller state and was ignored ({type(e).__name__}: {e})')
