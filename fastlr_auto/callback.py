@@ -8,7 +8,6 @@ Docs: https://fastlr-auto.github.io/fastlr_auto/callback.html.md"""
 from __future__ import annotations
 import math, warnings
 import numpy as np, pandas as pd, torch
-import matplotlib.pyplot as plt
 from fastai.basics import *
 from fastai.callback.schedule import ParamScheduler
 from fastai.callback.training import GradientAccumulation
@@ -18,10 +17,10 @@ from . import core # imported for its patch: `Learner.range_test`, which this mo
 from .core import LRCurve, rng_data, set_rng_data
 from .suggest import LRSuggestion, check_num, trust
 from .distributed import all_ranks, broadcast_obj, is_distributed, is_rank0
+from .report import brief_reason, log_decision, log_lr_max, open_writer, plot_tests, tb_callback
 
 # %% auto #0
-__all__ = ['steps_per_epoch', 'plan_tests', 'AutoLR', 'short_epoch_note', 'rank0_suggestion', 'brief_reason', 'tb_writer',
-           'log_decision']
+__all__ = ['steps_per_epoch', 'plan_tests', 'AutoLR', 'short_epoch_note', 'rank0_suggestion']
 
 # %% ../nbs/02_callback.ipynb #c156e116
 def steps_per_epoch(learn):
@@ -129,7 +128,7 @@ def before_fit(self:AutoLR):
         lrs = np.array([h['lr'] for h in self.opt.hypers])
         self.base = lambda pct: lrs
     self.peak, self.speed = _schedule_profile(self.base, self.fit_iters)
-    self.distributed, self.tb_cb = is_distributed(), _tb_callback(self.learn)
+    self.distributed, self.tb_cb = is_distributed(), tb_callback(self.learn)
     start = self.check_start and not self.found_start and not self.start_epoch
     self.found_start = False
     self.test_epochs, self.num_it = plan_tests(self.n_epoch, steps_per_epoch(self.learn), self.budget, self.every, self.min_it, self.max_it, start)
@@ -277,77 +276,24 @@ def _record(self:AutoLR, fit, epoch, lr_before, sg, crv, lr_max):
                           num_it=0 if crv is None else len(crv), secs=0. if crv is None else crv.secs,
                           reason=brief_reason(sg.reason), detail=sg.reason))
 
-def brief_reason(
-    reason,    # a decision's whole reason
-    width=80,  # the most characters kept
-) -> str:
-    "`reason` itself if it fits in `width`, else cut at its last ':', ';' or ',' outside brackets that fits"
-    if len(reason) <= width: return reason
-    depth, cut = 0, None
-    for i, ch in enumerate(reason[:width]):
-        depth += (ch in '([') - (ch in ')]')
-        if depth == 0 and ch in ':;,': cut = i
-    return reason[:cut] if cut else reason[:width-1] + '…'
-
 @patch
 def plot(self:AutoLR,
     figsize=(12, 4), # size of the figure
 ):
     "The range tests with their chosen points, and the applied lr against the static schedule (None on ranks other than 0)"
-    if not is_rank0(): return None
-    fig, (a0, a1) = plt.subplots(1, 2, figsize=figsize)
-    cmap = plt.get_cmap('viridis')
-    n = max(1, max((e for e,_,_ in self.curves), default=1))
-    for e, crv, sg in self.curves:
-        if crv is not None and len(crv): crv.plot(ax=a0, suggestion=sg, label=f'epoch {e}', color=cmap(e/n))
-    a0.set_xscale('log'); a0.set_xlabel('learning rate'); a0.set_ylabel('loss (smoothed)'); a0.set_title('range tests: o chosen point, dotted: suggestion')
-    if self.curves: a0.legend(fontsize=8)
-    a1.plot(self.static, '--', color='gray', label='static one-cycle schedule'); a1.plot(self.applied, label='applied by AutoLR')
-    a1.set_yscale('log'); a1.set_xlabel('batch'); a1.set_ylabel('lr (last group)'); a1.set_title('learning rate'); a1.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return plot_tests(self.curves, self.static, self.applied, figsize) if is_rank0() else None
 
 # %% ../nbs/02_callback.ipynb #5c0de7a1
-import sys
-
-def _tb_callback(learn):
-    "fastai's `TensorBoardCallback` among `learn`'s callbacks, or None"
-    tb = sys.modules.get('fastai.callback.tensorboard') # only present when the user imported it: tensorboard stays optional
-    return None if tb is None else first(c for c in learn.cbs if isinstance(c, tb.TensorBoardCallback))
-
-def _tb_writer(cb): return getattr(cb, 'writer', None) if cb is not None and getattr(cb, 'run', False) else None
-
-def tb_writer(learn):
-    "The `SummaryWriter` of fastai's `TensorBoardCallback` on `learn` while it writes, else None"
-    return _tb_writer(_tb_callback(learn))
-
-def log_decision(
-    writer, # a `SummaryWriter`
-    row,    # the decision's row of `AutoLR.history` (a dict)
-    crv,    # its `LRCurve` (None: no test, e.g. a back-off)
-    sg,     # its `LRSuggestion`
-    step,   # the global step to log it at
-):
-    "Write one decision: suggestion, confidence, reason, and the test's curve with its chosen point as a figure"
-    writer.add_scalar('auto_lr/suggested', float(row['suggested']), step)
-    writer.add_scalar('auto_lr/confidence', float(row['confidence']), step)
-    writer.add_text('auto_lr/reason', f"fit {row['fit']}, epoch {row['epoch']}: {row.get('detail', row['reason'])}", step)
-    if crv is None or len(crv) < 2: return
-    fig, ax = plt.subplots(1, 1, figsize=(5, 3.5))
-    crv.plot(ax=ax, suggestion=sg)
-    ax.set_title(f"range test, fit {row['fit']} epoch {row['epoch']}: suggested {sg.lr:.3g}, confidence {sg.confidence:.2f}", fontsize=8)
-    writer.add_figure('auto_lr/range_test', fig, step) # closes the figure
-
 @patch
 def after_step(self:AutoLR):
     "With fastai's `TensorBoardCallback`: the decisions not yet logged, and every group's applied `lr_max` at this step"
-    w = _tb_writer(self.tb_cb) # the callback is looked up once per fit, in `before_fit`
+    w = open_writer(self.tb_cb) # the callback is looked up once per fit, in `before_fit`
     if w is None: return
     step = self.train_iter + 1 # the step TensorBoardCallback gives this batch (TrainEvalCallback counts it in after_batch)
     n = getattr(self, 'n_logged', 0)
     for row, (_, crv, sg) in zip(self.rows[n:], self.curves[n:]): log_decision(w, row, crv, sg, step)
     self.n_logged = len(self.rows)
-    for i, v in enumerate(np.atleast_1d(self.peak * self.scale)): w.add_scalar(f'auto_lr/lr_max_{i}', float(v), step)
+    log_lr_max(w, self.peak * self.scale, step)
 
 # %% ../nbs/02_callback.ipynb #e624b06a
 _SETTINGS = ('budget', 'every', 'damping', 'show_col') # the constructor's

@@ -46,7 +46,7 @@ def demo(epochs=4, seed=42, out=Path('fastlr_auto_demo')):
     import matplotlib; matplotlib.use('Agg')
     from .test_utils import digits_learner
     from . import learner # patches `Learner.fit_auto_cycle`
-    from .callback import brief_reason
+    from .report import brief_reason
     _check_out(out)
     print(f'fastlr_auto demo: a CNN on the 8x8 digits bundled with scikit-learn, {epochs} epochs, seed {seed}\n')
     print('1. learn.fit_auto_cycle(epochs): a range test picks lr_max, short tests re-measure it between epochs (5 % of the steps)')
