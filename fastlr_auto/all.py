@@ -1,4 +1,4 @@
-"""The one import: `from fastlr_auto.all import *` brings the range test, the suggestion rule, the controller and what it reports, the `Learner` methods and the distributed helpers.
+"""The one import: `from fastlr_auto.all import *` brings the range test, the suggestion rule, the controller, what it reports and how it is saved, the `Learner` methods and the distributed helpers.
 
 Docs: https://fastlr-auto.github.io/fastlr_auto/all.html.md"""
 
@@ -13,8 +13,9 @@ from .suggest import *
 from .core import *
 from .report import *
 from .callback import *
+from .resume import *
 from .learner import *
-from . import distributed as _distributed, suggest as _suggest, core as _core, report as _report, callback as _callback, learner as _learner
+from . import distributed as _distributed, suggest as _suggest, core as _core, report as _report, callback as _callback, resume as _resume, learner as _learner
 
 # %% ../nbs/99_all.ipynb #1e84afa6
-__all__ = [*_distributed.__all__, *_suggest.__all__, *_core.__all__, *_report.__all__, *_callback.__all__, *_learner.__all__]
+__all__ = [*_distributed.__all__, *_suggest.__all__, *_core.__all__, *_report.__all__, *_callback.__all__, *_resume.__all__, *_learner.__all__]

@@ -6,7 +6,7 @@ Docs: https://fastlr-auto.github.io/fastlr_auto/callback.html.md"""
 
 # %% ../nbs/02_callback.ipynb #3f5d1e8b
 from __future__ import annotations
-import math, warnings
+import math
 import numpy as np, pandas as pd, torch
 from fastai.basics import *
 from fastai.callback.schedule import ParamScheduler
@@ -14,7 +14,6 @@ from fastai.callback.training import GradientAccumulation
 from fastai.learner import ValueMetric
 from fastai.callback.core import _events # the names of the training loop's events
 from . import core # imported for its patch: `Learner.range_test`, which this module calls
-from .core import LRCurve, rng_data, set_rng_data
 from .suggest import LRSuggestion, check_num, trust
 from .distributed import all_ranks, broadcast_obj, is_distributed, is_rank0
 from .report import brief_reason, log_decision, log_lr_max, open_writer, plot_tests, tb_callback
@@ -115,9 +114,7 @@ def before_fit(self:AutoLR):
     self.start_epoch = skip._skip_to if skip is not None else 0
     saved = getattr(self.learn, 'auto_lr_saved', None) if self.start_epoch else None
     self.replay = None
-    if saved is not None: # resuming: go on from the saved scale, and replay the saved RNG states at `start_epoch`
-        self.load_state_dict(saved); del self.learn.auto_lr_saved
-        self.replay = _replay_at(saved.get('replay'), self.start_epoch)
+    if saved is not None: self.resume(saved) # `fastlr_auto.resume`, whose `learn.load` put the state there
     else: self.n_fit += 1; self.scale = self.target = 1.; self.prev = None
     self.fit_iters = len(self.dls.train) * self.n_epoch
     self.sched = first(cb for cb in self.learn.cbs if isinstance(cb, ParamScheduler) and 'lr' in cb.scheds)
@@ -136,13 +133,6 @@ def before_fit(self:AutoLR):
     if self.show_col and hasattr(self.learn, 'recorder'):
         self.learn.metrics = L(self.learn.metrics) + [self.metric]
     if -1 in self.test_epochs: self._test(epoch=0, start=True)
-
-def _replay_at(replay, epoch):
-    "`replay` if it was saved for `epoch`; else None, with a warning that the data order cannot be replayed"
-    if replay is not None and replay.get('epoch') == epoch: return replay
-    saved = 'no RNG states' if replay is None else f"RNG states for epoch {replay.get('epoch')}"
-    warnings.warn(f'resuming at start_epoch={epoch} from a state saved with {saved}: the data order and random draws will differ from the uninterrupted fit')
-    return None
 
 @patch
 def _lr_max_now(self:AutoLR): return float(self.peak[-1] * self.scale)
@@ -294,72 +284,3 @@ def after_step(self:AutoLR):
     for row, (_, crv, sg) in zip(self.rows[n:], self.curves[n:]): log_decision(w, row, crv, sg, step)
     self.n_logged = len(self.rows)
     log_lr_max(w, self.peak * self.scale, step)
-
-# %% ../nbs/02_callback.ipynb #e624b06a
-_SETTINGS = ('budget', 'every', 'damping', 'show_col') # the constructor's
-_CONSTANTS = ('span', 'start_span', 'max_step', 'start_max_step', 'start_damping', 'min_it', 'max_it', 'check_start', 'skip_nonfinite')
-
-def _constant(k, v):
-    "A saved controller constant `k`, checked against its class default's type (a state file is data: nothing else is taken)"
-    d = getattr(AutoLR, k)
-    if isinstance(d, tuple): ok = isinstance(v, (list, tuple)) and len(v) == len(d) and all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x < 20 for x in v)
-    elif isinstance(d, bool): ok = isinstance(v, bool)
-    else: ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0 and (isinstance(v, int) or not isinstance(d, int))
-    if not ok: raise ValueError(f'{k} must be like {d!r}, got {v!r}')
-    return tuple(v) if isinstance(d, tuple) else v
-
-def _plain(v):
-    "`v` as JSON-ready data: numpy scalars and arrays become python numbers and lists, tuples lists"
-    if isinstance(v, np.ndarray): return v.tolist()
-    if isinstance(v, np.generic): return v.item()
-    if isinstance(v, (list, tuple)): return [_plain(o) for o in v]
-    if isinstance(v, dict): return {k: _plain(o) for k,o in v.items()}
-    return v
-
-def _curve_data(crv):
-    return None if crv is None else dict(lrs=crv.lrs.tolist(), losses=crv.losses.tolist(), smoothed=crv.smoothed.tolist(),
-                                         num_it=int(crv.num_it), stopped_early=bool(crv.stopped_early), secs=float(crv.secs))
-
-def _data_curve(d): return None if d is None else LRCurve(**d)
-def _data_suggestion(d): return LRSuggestion(float(d['lr']), tuple(float(v) for v in d['point']), float(d['confidence']), str(d['reason']))
-
-@patch
-def state_dict(self:AutoLR):
-    "Settings, scale, schedule peak and history, as JSON-ready data: what a fit resumed with `start_epoch` needs"
-    return _plain(dict(settings={k: getattr(self, k) for k in _SETTINGS}, constants={k: getattr(self, k) for k in _CONSTANTS}, scale=self.scale, target=getattr(self, 'target', self.scale),
-                       peak=getattr(self, 'peak', None), n_fit=self.n_fit, rows=self.rows,
-                       curves=[dict(epoch=e, curve=_curve_data(c), suggestion=sg._asdict()) for e,c,sg in self.curves],
-                       applied=self.applied, static=self.static, prev=getattr(self, 'prev', None), fit_lr_max=getattr(self, 'fit_lr_max', None)))
-
-@patch
-def load_state_dict(self:AutoLR, sd):
-    "Take the settings and state of `sd` (from `state_dict`); raise, changing nothing, if it is not such a state"
-    st = {k: tuple(v) if isinstance(v, list) else v for k,v in sd['settings'].items()}
-    chk = AutoLR(**{k: v for k,v in st.items() if k in _SETTINGS}) # the settings pass the constructor's checks (one the state lacks takes its default)
-    consts = {k: _constant(k, v) for k,v in sd.get('constants', {}).items() if k in _CONSTANTS}
-    curves = [(c['epoch'], _data_curve(c['curve']), _data_suggestion(c['suggestion'])) for c in sd['curves']]
-    scale, target, n_fit = float(sd['scale']), float(sd['target']), int(sd['n_fit'])
-    rows, applied, static = [dict(r) for r in sd['rows']], [float(v) for v in sd['applied']], [float(v) for v in sd['static']]
-    prev = None if sd.get('prev') is None else float(sd['prev'])
-    fit_lr_max = None if sd.get('fit_lr_max') is None else [float(v) for v in sd['fit_lr_max']]
-    for k in _SETTINGS: setattr(self, k, getattr(chk, k))
-    for k,v in consts.items():
-        if v != getattr(AutoLR, k): setattr(self, k, v)
-    self.scale, self.target, self.n_fit, self.rows, self.curves, self.applied, self.static, self.prev = scale, target, n_fit, rows, curves, applied, static, prev
-    self.fit_lr_max = fit_lr_max
-
-@patch
-def replay_state(self:AutoLR,
-    learn, # the learner being saved (the controller's own during a fit)
-):
-    "The RNG states now (or those still waiting to be replayed) and the epoch that comes next: what makes a resumed fit exact"
-    pending = getattr(self, 'replay', None)
-    if pending is not None: return pending
-    in_fit = getattr(learn, 'auto_lr_cb', None) is self # fastai sets `learn.auto_lr_cb` for the fit's duration only
-    return dict(epoch=learn.epoch+1 if in_fit else None, rng=rng_data(learn))
-
-@patch
-def before_epoch(self:AutoLR):
-    "Resuming: at `start_epoch`, put back the RNG states saved with the model, so the data order is the uninterrupted fit's"
-    if getattr(self, 'replay', None) is not None and self.epoch == self.start_epoch:
-        set_rng_data(self.learn, self.replay['rng']); self.replay = None

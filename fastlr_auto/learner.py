@@ -6,7 +6,7 @@ Docs: https://fastlr-auto.github.io/fastlr_auto/learner.html.md"""
 
 # %% ../nbs/03_learner.ipynb #7316e694
 from __future__ import annotations
-import inspect, json, math, warnings
+import inspect, math, warnings
 import numpy as np, torch
 from fastai.basics import *
 from fastai.callback.schedule import *
@@ -14,6 +14,7 @@ from . import core # imported for its patch: `Learner.range_test`, which this mo
 from .callback import AutoLR, rank0_suggestion, short_epoch_note, steps_per_epoch
 from .suggest import check_num
 from .distributed import broadcast_obj
+from . import resume # imported for its patch: `learn.save`/`learn.load` carry the controller's state
 
 # %% auto #0
 __all__ = ['START_LRS', 'START_IT', 'START_MIN_IT', 'RATIO_IT', 'HEAD_SPAN', 'BODY_SPAN', 'STILL', 'MAX_MULT', 'start_window',
@@ -102,63 +103,6 @@ def fit_auto_cycle(self:Learner,
     if start is not None: ctl.record_start(*start, np.array(ctl.fit_lr_max))
     cbs = L(kwargs.pop('cbs', None)) + [ctl]
     self.fit_one_cycle(n_epoch, lr_max, cbs=cbs, **kwargs)
-
-# %% ../nbs/03_learner.ipynb #4b0bbb0d
-_fastai_save, _fastai_load = (getattr(f, 'fastai_original', f) for f in (Learner.save, Learner.load)) # fastai's own, even if this cell runs again
-_FORMAT = 'fastlr_auto.auto_lr'
-
-def _state_file(learn, file, ext='.auto_lr.json'):
-    "Where the controller's state lives beside the model `file` (None for a file object)"
-    return join_path_file(file, learn.path/learn.model_dir, ext=ext) if isinstance(file, (str, Path)) else None
-
-@patch
-@delegates(_fastai_save)
-def save(self:Learner,
-    file,     # name in `learn.path/learn.model_dir`, as for fastai's `save`
-    **kwargs,
-):
-    "fastai's `save`, and the `AutoLR` controller's state (JSON) beside it when the learner has one"
-    res = _fastai_save(self, file, **kwargs)
-    f = _state_file(self, file)
-    if f is None or rank_distrib(): return res
-    ctl = getattr(self, 'auto_lr', None)
-    if isinstance(ctl, AutoLR): f.write_text(json.dumps(dict(format=_FORMAT, **ctl.state_dict(), replay=ctl.replay_state(self))))
-    elif f.exists(): f.unlink() # a model saved without a controller leaves no stale state beside it
-    return res
-
-def _read_state(learn, f):
-    "The controller state in the JSON file `f`, checked; None, with a warning naming `f`, if it is not one"
-    try:
-        sd = json.loads(f.read_text())
-        if not isinstance(sd, dict) or sd.get('format') != _FORMAT: raise ValueError(f"no 'format': {_FORMAT!r} field")
-        AutoLR().load_state_dict(sd) # raises unless it is a controller's state
-        rp = sd.get('replay')
-        if rp is not None:
-            if not isinstance(rp, dict) or not (rp.get('epoch') is None or isinstance(rp['epoch'], int)): raise ValueError('replay must hold an epoch')
-            core.check_rng_data(learn, rp['rng'])
-        return sd
-    except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as e:
-        warnings.warn(f'{f} is not a valid fastlr_auto controller state and was ignored ({type(e).__name__}: {e})')
-
-@patch
-@delegates(_fastai_load)
-def load(self:Learner,
-    file,     # name in `learn.path/learn.model_dir`, as for fastai's `load`
-    **kwargs,
-):
-    "fastai's `load`; a controller state saved beside the model goes to `learn.auto_lr_saved`, for a fit with `start_epoch`"
-    res = _fastai_load(self, file, **kwargs)
-    f = _state_file(self, file)
-    if f is None: return res
-    if hasattr(self, 'auto_lr_saved'): del self.auto_lr_saved # never a stale state from another model
-    if f.exists():
-        sd = _read_state(self, f)
-        if sd is not None: self.auto_lr_saved = sd
-    elif _state_file(self, file, '.auto_lr.pkl').exists():
-        warnings.warn(f"{_state_file(self, file, '.auto_lr.pkl')} was ignored: pickle files are never loaded (unpickling can run code)")
-    return res
-
-Learner.save.fastai_original, Learner.load.fastai_original = _fastai_save, _fastai_load
 
 # %% ../nbs/03_learner.ipynb #0fb6901f
 def _group_mults(lr_mult, n):
