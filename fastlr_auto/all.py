@@ -1,4 +1,4 @@
-"""The one import: `from fastlr_auto.all import *` brings the range test, the suggestion rule, the controller, what it reports and how it is saved, the `Learner` methods and the distributed helpers.
+"""The one import: `from fastlr_auto.all import *` brings every public name of the package.
 
 Docs: https://fastlr-auto.github.io/fastlr_auto/all.html.md"""
 
@@ -10,12 +10,16 @@ __all__ = []
 # %% ../nbs/99_all.ipynb #227b0165
 from .distributed import *
 from .suggest import *
+from .snapshot import *
 from .core import *
 from .report import *
+from .schedule import *
 from .callback import *
 from .resume import *
 from .learner import *
-from . import distributed as _distributed, suggest as _suggest, core as _core, report as _report, callback as _callback, resume as _resume, learner as _learner
+from .fine_tune import *
+from . import distributed, suggest, snapshot, core, report, schedule, callback, resume, learner, fine_tune
 
 # %% ../nbs/99_all.ipynb #1e84afa6
-__all__ = [*_distributed.__all__, *_suggest.__all__, *_core.__all__, *_report.__all__, *_callback.__all__, *_resume.__all__, *_learner.__all__]
+_mods = (distributed, suggest, snapshot, core, report, schedule, callback, resume, learner, fine_tune)
+__all__ = [n for m in _mods for n in m.__all__]

@@ -1,4 +1,4 @@
-"""`AutoLR`: between epochs, a short range test around the current learning rate, the suggestion rule, and a damped move of the schedule's `lr_max` — spread over the next batches, per parameter group.
+"""`AutoLR`: between epochs, a short range test, the suggestion rule, and a damped move of the schedule's `lr_max`.
 
 Docs: https://fastlr-auto.github.io/fastlr_auto/callback.html.md"""
 
@@ -7,79 +7,33 @@ Docs: https://fastlr-auto.github.io/fastlr_auto/callback.html.md"""
 # %% ../nbs/02_callback.ipynb #3f5d1e8b
 from __future__ import annotations
 import math
+from typing import NamedTuple
 import numpy as np, pandas as pd, torch
 from fastai.basics import *
 from fastai.callback.schedule import ParamScheduler
-from fastai.callback.training import GradientAccumulation
 from fastai.learner import ValueMetric
 from fastai.callback.core import _events # the names of the training loop's events
-from . import core # imported for its patch: `Learner.range_test`, which this module calls
+from .core import rank0_suggestion # and its patch: `Learner.range_test`
 from .suggest import LRSuggestion, check_num, trust
-from .distributed import all_ranks, broadcast_obj, is_distributed, is_rank0
-from .report import brief_reason, log_decision, log_lr_max, open_writer, plot_tests, tb_callback
+from .distributed import all_ranks, is_distributed, is_rank0
+from .schedule import ScaledSchedule, plan_tests, schedule_profile, steps_per_epoch
+from .report import brief_reason, log_decision, log_lr_max, open_writer, plot_tests, short_epoch_note
+from .report import tb_callback
 
 # %% auto #0
-__all__ = ['steps_per_epoch', 'plan_tests', 'AutoLR', 'short_epoch_note', 'rank0_suggestion']
-
-# %% ../nbs/02_callback.ipynb #c156e116
-def steps_per_epoch(learn):
-    "Optimizer steps in one training epoch (micro-batches divided by gradient accumulation)"
-    n = len(learn.dls.train)
-    ga = first(cb for cb in learn.cbs if isinstance(cb, GradientAccumulation))
-    if ga is None: return n
-    return max(1, n * (learn.dls.train.bs or 1) // ga.n_acc)
-
-def plan_tests(
-    n_epoch,          # epochs of the fit
-    steps_per_epoch,  # optimizer steps per epoch
-    budget=0.05,      # share of the fit's optimizer steps the tests may use
-    every=1,          # test after every `every` epochs (never after the last)
-    min_it=12,        # shortest useful test
-    max_it=40,        # longest test
-    start=False,      # also a test before the first epoch (slot -1), which goes first when the budget is short
-):
-    "Epochs after which to test (-1: before the first), and the test length: `(epochs, num_it)`"
-    slots = [-1]*bool(start) + [e for e in range(n_epoch-1) if (e+1) % every == 0]
-    if not slots: return [], 0
-    allowed = budget * n_epoch * steps_per_epoch
-    num_it = int(np.clip(allowed // len(slots), min_it, max_it))
-    n = min(len(slots), int(allowed // num_it))
-    if n == 0: return [], 0                   # not even one test of `min_it` steps fits in the budget
-    if n == 1: num_it = int(min(allowed, max_it)) # one test: the whole budget, up to `max_it`
-    return [slots[int(i)] for i in np.linspace(0, len(slots)-1, n).round()], num_it
-
-# %% ../nbs/02_callback.ipynb #b2daec96
-class _ScaledSchedule:
-    "`base(pct) * ctl.scale`: the lr schedule `base` with the controller's scale applied (and moved, see `AutoLR._scaled`)"
-    def __init__(self, base, ctl): self.base, self.ctl = base, ctl
-    def __call__(self, pct): return self.ctl._scaled(self.base(pct))
-
-def _as_array(v): return np.atleast_1d(np.asarray(v.cpu() if isinstance(v, torch.Tensor) else v, dtype=np.float64))
-
-def _schedule_profile(
-    base,        # the lr schedule: pct in [0, 1] -> lr per group
-    n_iter,      # training batches of the fit
-    n_pts=100,   # samples of `base` (at most one per batch)
-):
-    "The peak of `base` per group, and the largest per-batch |log10| step of its last group within the working range"
-    k = max(1, min(n_iter, n_pts))
-    lrs = np.stack([_as_array(base(i/k)) for i in range(k+1)], axis=1)
-    peak, last = lrs[:, int(np.argmax(lrs[-1]))], lrs[-1]
-    steps = np.abs(np.diff(np.log10(np.maximum(last, 1e-300)))) * k / n_iter # mean step per batch over each interval
-    work = (last[:-1] >= peak[-1]/30) & (last[1:] >= peak[-1]/30)
-    max_step = float(steps[work].max()) if work.any() and steps[work].max() > 0 else 0.05
-    return peak, max_step
+__all__ = ['AutoLR', 'FitStart']
 
 # %% ../nbs/02_callback.ipynb #42d05578
 class AutoLR(Callback):
     "Re-measures the learning rate between epochs and moves the schedule's `lr_max` toward it, damped"
-    order = 45 # before the Recorder (50): its lr_max column must exist when the Recorder, the progress table and CSVLogger name their columns
+    # before the Recorder (50): the lr_max column exists when the Recorder, progress table and CSVLogger name theirs
+    order = 45
     skip_range_test = True
-    # the controller's constants (class attributes, as fastai's callbacks keep theirs; a test may set them on an instance):
-    span, start_span = (1.5, 2.), (3., 3.)  # each test's window in decades (below, above) the current lr_max; the start test's
-    max_step, start_max_step, start_damping = 1., 2., 1. # largest move per test in decades; the start test's, which is undamped
+    # the controller's constants (class attributes, as in fastai's callbacks; a test may set them per instance):
+    span, start_span = (1.5, 2.), (3., 3.)  # each test's window in decades (below, above) the lr_max; the start test's
+    max_step, start_max_step, start_damping = 1., 2., 1. # largest move per test in decades; the start test's, undamped
     min_it, max_it = 12, 40 # test lengths: the shortest and the longest
-    check_start = True     # test a starting lr_max the user gave before the first epoch (not one `fit_auto_cycle` just found)
+    check_start = True     # test a starting lr_max the user gave before the first epoch (not one a range test found)
     skip_nonfinite = True  # skip a step whose training loss is not finite, and back off (reads the loss each step)
     def __init__(self,
         budget=0.05,     # share of the fit's optimizer steps that range tests may use
@@ -89,12 +43,14 @@ class AutoLR(Callback):
     ):
         check_num('budget', budget, 0, 1); check_num('damping', damping, 0, 1)
         check_num('every', every, 1, 10**6, lo_ok=True, kind=(int,))
-        if not isinstance(show_col, bool): raise TypeError(f'show_col must be True or False, got {type(show_col).__name__} {show_col!r}')
+        if not isinstance(show_col, bool): raise TypeError(f'show_col must be True or False, got {show_col!r}')
         store_attr()
-        self.rows, self.curves, self.applied, self.static, self.scale, self.n_fit, self.found_start = [], [], [], [], 1., 0, False
+        self.rows, self.curves, self.applied, self.static, self.scale, self.n_fit = [], [], [], [], 1., 0
+        self.next_start, self.fit_lr_max = None, None
 
     @property
-    def name(self): return 'auto_lr_cb' # fastai deletes `learn.<name>` after a fit; `learn.auto_lr` is set by hand and stays
+    # fastai deletes `learn.<name>` after a fit; `learn.auto_lr` is set by hand and stays
+    def name(self): return 'auto_lr_cb'
     @property
     def training(self): return getattr(self.learn, 'training', True) # fastai's own default for a callback outside a fit
 
@@ -106,44 +62,65 @@ for _e in _events: setattr(AutoLR, _e, noop)
 del _e
 
 # %% ../nbs/02_callback.ipynb #736f0c7a
+class FitStart(NamedTuple):
+    "What a caller that measured the start tells the controller about the fit it starts (see `AutoLR.expect`)"
+    lr_max: list  # every group's lr_max, as passed to `fit_one_cycle`: a resumed fit rebuilds this very schedule
+    tests: list   # `(LRSuggestion, LRCurve, lr_max per group)` of each test that chose it: epoch 0 of the history
+
+@patch
+def expect(self:AutoLR,
+    start, # a `FitStart`
+):
+    "Take `start` for the next fit: its tests open that fit's history; with any, the controller runs no start test"
+    if not isinstance(start, FitStart): raise TypeError(f'start must be a FitStart, got {type(start).__name__}')
+    self.next_start = start
+
 @patch
 def before_fit(self:AutoLR):
-    "Wrap the lr schedule, plan the tests, add the `lr_max` column"
-    self.learn.auto_lr = self
+    "Take up the start (`expect`) or the saved state, wrap the lr schedule, plan the tests, add the `lr_max` column"
+    self.learn.auto_lr, start, self.next_start = self, self.next_start, None
     skip = first(cb for cb in self.learn.cbs if isinstance(cb, SkipToEpoch))
-    self.start_epoch = skip._skip_to if skip is not None else 0
+    self.start_epoch, self.replay = skip._skip_to if skip is not None else 0, None
     saved = getattr(self.learn, 'auto_lr_saved', None) if self.start_epoch else None
-    self.replay = None
     if saved is not None: self.resume(saved) # `fastlr_auto.resume`, whose `learn.load` put the state there
-    else: self.n_fit += 1; self.scale = self.target = 1.; self.prev = None
+    else: self.n_fit += 1; self.scale = self.target = 1.; self.prev = self.fit_lr_max = None
+    if start is not None:
+        self.fit_lr_max = [float(v) for v in start.lr_max]
+        for sg, crv, lr_max in start.tests: self._record(self.n_fit, 0, math.nan, sg, crv, lr_max)
+    self._wrap_schedule()
+    self.distributed, self.tb_cb = is_distributed(), tb_callback(self.learn)
+    test_start = self.check_start and not (start and start.tests) and not self.start_epoch
+    self.test_epochs, self.num_it = plan_tests(self.n_epoch, steps_per_epoch(self.learn), self.budget, self.every,
+                                               self.min_it, self.max_it, test_start)
+    self.metric = ValueMetric(self._lr_max_now, 'lr_max')
+    if self.show_col and hasattr(self.learn, 'recorder'): self.learn.metrics = L(self.learn.metrics) + [self.metric]
+    if -1 in self.test_epochs: self._test(epoch=0, start=True)
+
+@patch
+def _wrap_schedule(self:AutoLR):
+    "Put the scale on the fit's lr schedule (or, without a scheduler, on its constant lrs); read its peak and speed"
     self.fit_iters = len(self.dls.train) * self.n_epoch
     self.sched = first(cb for cb in self.learn.cbs if isinstance(cb, ParamScheduler) and 'lr' in cb.scheds)
     if self.sched is not None:
         self.base = self.sched.scheds['lr']
-        self.sched.scheds['lr'] = _ScaledSchedule(self.base, self)
+        self.sched.scheds['lr'] = ScaledSchedule(self.base, self._scaled)
     else:
         lrs = np.array([h['lr'] for h in self.opt.hypers])
         self.base = lambda pct: lrs
-    self.peak, self.speed = _schedule_profile(self.base, self.fit_iters)
-    self.distributed, self.tb_cb = is_distributed(), tb_callback(self.learn)
-    start = self.check_start and not self.found_start and not self.start_epoch
-    self.found_start = False
-    self.test_epochs, self.num_it = plan_tests(self.n_epoch, steps_per_epoch(self.learn), self.budget, self.every, self.min_it, self.max_it, start)
-    self.metric = ValueMetric(self._lr_max_now, 'lr_max')
-    if self.show_col and hasattr(self.learn, 'recorder'):
-        self.learn.metrics = L(self.learn.metrics) + [self.metric]
-    if -1 in self.test_epochs: self._test(epoch=0, start=True)
+    self.peak, self.speed = schedule_profile(self.base, self.fit_iters)
 
 @patch
 def _lr_max_now(self:AutoLR): return float(self.peak[-1] * self.scale)
 
 @patch
 def _scaled(self:AutoLR, b):
-    "This batch's lrs `b` times the scale, moved toward its target no faster than the schedule itself moves; records both"
+    "This batch's lrs `b` times the scale, moved toward its target no faster than the schedule moves; records both"
     lr = float(b[-1]) if getattr(b, 'ndim', 0) else float(b)
     last = max(lr, 1e-300)
-    step = 0. if self.prev is None else abs(math.log10(last) - math.log10(self.prev)) # the schedule's own step into this batch
-    d = self.__dict__ # plain writes: `Callback.__setattr__` asks the learner, and its model, whether each name is theirs
+    # the schedule's own step into this batch
+    step = 0. if self.prev is None else abs(math.log10(last) - math.log10(self.prev))
+    # plain writes: `Callback.__setattr__` asks the learner, and its model, whether each name is theirs
+    d = self.__dict__
     d['prev'] = last
     if self.scale != self.target:
         room = max(0., self.speed - step)
@@ -155,7 +132,8 @@ def _scaled(self:AutoLR, b):
 @patch
 def before_batch(self:AutoLR):
     "Without a `ParamScheduler`, set this batch's scaled lr (with one, its wrapped schedule does)"
-    if self.sched is None and self.learn.training: self.learn.opt.set_hyper('lr', list(self._scaled(self.base(self.learn.pct_train))))
+    if self.sched is None and self.learn.training:
+        self.learn.opt.set_hyper('lr', list(self._scaled(self.base(self.learn.pct_train))))
 
 def _finite(t):
     "True if every value of `t` is finite; a scalar loss is read directly (one value, no tensor operation)"
@@ -172,11 +150,13 @@ def before_step(self:AutoLR):
 
 @patch
 def back_off(self:AutoLR):
-    "A non-finite training loss: lower `lr_max` by `max_step` decades at once (the one move that does not ramp) and record why"
+    "A non-finite training loss: lower `lr_max` by `max_step` decades at once (the one move without a ramp); say why"
     cur = float(self.peak[-1] * self.target)
     self.target *= 10**-self.max_step; self.scale = min(self.scale, self.target)
-    sg = LRSuggestion(cur * 10**-self.max_step, (cur, math.nan), 0., f'non-finite training loss at epoch {self.epoch} batch {self.iter}: lr_max lowered {self.max_step:g} decades')
-    self._record(self.n_fit, self.epoch + self.iter/max(1, self.fit_iters/self.n_epoch), cur, sg, None, self.peak * self.target)
+    why = f'non-finite training loss at epoch {self.epoch} batch {self.iter}: lr_max lowered {self.max_step:g} decades'
+    sg = LRSuggestion(cur * 10**-self.max_step, (cur, math.nan), 0., why)
+    at = self.epoch + self.iter/max(1, self.fit_iters/self.n_epoch)
+    self._record(self.n_fit, at, cur, sg, None, self.peak * self.target)
 
 # %% ../nbs/02_callback.ipynb #889cfb40
 @patch
@@ -191,30 +171,17 @@ def _test(self:AutoLR, epoch, start=False):
     lo, hi = ifnone(self.start_span, self.span) if start else self.span
     crv = self.learn.range_test(cur[-1] / 10**lo, cur[-1] * 10**hi, num_it=self.num_it, lr_ratios=cur/cur[-1])
     sg = rank0_suggestion(crv, keep_lr=float(cur[-1]))
-    self.move_toward(sg._replace(reason=sg.reason + short_epoch_note(len(crv), steps_per_epoch(self.learn))), crv, epoch=epoch, start=start)
-
-def short_epoch_note(
-    num_it, # steps of the test
-    steps,  # optimizer steps in one epoch
-) -> str:
-    "What the history's `reason` adds when an epoch is shorter than a test (empty otherwise)"
-    return f' [an epoch ({steps} steps) is shorter than this {num_it}-step test]' if steps < num_it else ''
-
-def rank0_suggestion(
-    crv,          # an `LRCurve` (in a distributed run, the same averaged curve on every rank)
-    keep_lr=None, # when the rule finds too few finite losses: keep this lr with confidence 0; None raises its ValueError
-) -> LRSuggestion:
-    "`crv.suggest()`, made once for all ranks: rank 0's answer, and its `crv.secs`, on every rank"
-    try: sg = crv.suggest()
-    except ValueError as e:
-        if keep_lr is None: raise
-        sg = LRSuggestion(keep_lr, (keep_lr, math.nan), 0., f'no suggestion, lr kept: {e}')
-    sg, crv.secs = broadcast_obj((sg, crv.secs))
-    return sg
+    sg = sg._replace(reason=sg.reason + short_epoch_note(len(crv), steps_per_epoch(self.learn)))
+    self.move_toward(sg, crv, epoch=epoch, start=start)
 
 @patch
-def move_toward(self:AutoLR, sg, crv=None, epoch=0, start=False):
-    "Move the target `lr_max` toward `sg.lr` (damped by `damping` and `trust(sg)`, at most `max_step`), or past the window's edge; record it"
+def move_toward(self:AutoLR,
+    sg,         # the rule's answer (`LRSuggestion`)
+    crv=None,   # the test's curve: an answer at its window's edge is a bound, and the move goes past it
+    epoch=0,    # the epoch the decision is recorded at
+    start=False,# the start test's move: undamped, up to `start_max_step`
+):
+    "Move the target `lr_max` toward `sg.lr`, by `damping` × `trust(sg)` and at most `max_step` decades; record it"
     cur = float(self.peak[-1] * self.target)
     gap = math.log10(sg.lr) - math.log10(cur)
     damping, max_step = (self.start_damping, self.start_max_step) if start else (self.damping, self.max_step)
@@ -225,7 +192,7 @@ def move_toward(self:AutoLR, sg, crv=None, epoch=0, start=False):
     self._record(self.n_fit, epoch, cur, sg, crv, self.peak * self.target)
 
 def _edge(sg, crv):
-    "+1 if the rule's point is the window's top (the loss still fell there), -1 if its bottom (it rose from there), else 0"
+    "+1 if the rule's point is the window's top (the loss still fell there), -1 if its bottom (it rose from it), else 0"
     if crv is None or len(crv) < 2 or not math.isfinite(sg.point[0]): return 0
     if sg.point[0] >= crv.lrs[-1] * (1 - 1e-9): return 1
     if sg.point[0] <= crv.lrs[0] * (1 + 1e-9): return -1
@@ -236,41 +203,36 @@ def after_fit(self:AutoLR):
     "Put the scheduler's own schedule and the learner's metrics back"
     if self.sched is not None: self.sched.scheds['lr'] = self.base
     self.learn.metrics = L(m for m in self.learn.metrics if m is not self.metric)
-    self.learn.auto_lr, self.fit_lr_max = self, None # `fit_auto_cycle` sets `fit_lr_max` for its own fit only
+    self.learn.auto_lr = self
 
 @patch(as_prop=True)
 def lr_max(self:AutoLR):
-    "Every group's `lr_max` the controller is steering to: the schedule's peak times its target scale (after a fit, where it left it)"
+    "Every group's `lr_max` the controller steers to: the schedule's peak times its target (after a fit: the last)"
     return self.peak * self.target
 
 @patch(as_prop=True)
 def history(self:AutoLR):
-    "One row per test: epoch, lr before, suggestion, confidence, new lr_max per group, steps, seconds, reason (short), detail"
+    "One row per test: epoch, lr before, suggestion, confidence, new lr_max per group, steps, seconds, reason, detail"
     if self.rows: return pd.DataFrame(self.rows)
-    groups = [f'lr_max_{i}' for i in range(len(np.atleast_1d(getattr(self, 'peak', [0]))))] # no test yet: the columns alone
-    return pd.DataFrame(columns=['fit', 'epoch', 'lr_before', 'suggested', 'confidence', *groups, 'num_it', 'secs', 'reason', 'detail'])
+    groups = [f'lr_max_{i}' for i in range(len(np.atleast_1d(getattr(self, 'peak', [0]))))] # no test yet: the columns
+    return pd.DataFrame(columns=['fit', 'epoch', 'lr_before', 'suggested', 'confidence', *groups, 'num_it', 'secs',
+                                 'reason', 'detail'])
 
 # %% ../nbs/02_callback.ipynb #93e11cb3
-@patch
-def record_start(self:AutoLR, sg, crv, lr_max):
-    "Record the test that chose the starting `lr_max` (an array, one per group) as epoch 0 of the next fit"
-    self._record(self.n_fit+1, 0, math.nan, sg, crv, lr_max)
-    self.found_start = True
-
 @patch
 def _record(self:AutoLR, fit, epoch, lr_before, sg, crv, lr_max):
     "Keep the test's curve and add its row to the history"
     self.curves.append((epoch, crv, sg))
+    groups = {f'lr_max_{i}': float(v) for i,v in enumerate(np.atleast_1d(lr_max))}
     self.rows.append(dict(fit=fit, epoch=epoch, lr_before=lr_before, suggested=sg.lr, confidence=sg.confidence,
-                          **{f'lr_max_{i}': float(v) for i,v in enumerate(np.atleast_1d(lr_max))},
-                          num_it=0 if crv is None else len(crv), secs=0. if crv is None else crv.secs,
+                          **groups, num_it=0 if crv is None else len(crv), secs=0. if crv is None else crv.secs,
                           reason=brief_reason(sg.reason), detail=sg.reason))
 
 @patch
 def plot(self:AutoLR,
     figsize=(12, 4), # size of the figure
 ):
-    "The range tests with their chosen points, and the applied lr against the static schedule (None on ranks other than 0)"
+    "The range tests with their chosen points, and the applied lr against the static schedule (None on other ranks)"
     return plot_tests(self.curves, self.static, self.applied, figsize) if is_rank0() else None
 
 # %% ../nbs/02_callback.ipynb #5c0de7a1
@@ -279,7 +241,7 @@ def after_step(self:AutoLR):
     "With fastai's `TensorBoardCallback`: the decisions not yet logged, and every group's applied `lr_max` at this step"
     w = open_writer(self.tb_cb) # the callback is looked up once per fit, in `before_fit`
     if w is None: return
-    step = self.train_iter + 1 # the step TensorBoardCallback gives this batch (TrainEvalCallback counts it in after_batch)
+    step = self.train_iter + 1 # TensorBoardCallback's step of this batch (TrainEvalCallback counts it in after_batch)
     n = getattr(self, 'n_logged', 0)
     for row, (_, crv, sg) in zip(self.rows[n:], self.curves[n:]): log_decision(w, row, crv, sg, step)
     self.n_logged = len(self.rows)

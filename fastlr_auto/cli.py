@@ -1,4 +1,4 @@
-"""The `fastlr-auto` command: `fastlr-auto demo` trains a real model with automatic learning rates and saves what it decided.
+"""The `fastlr-auto` command: `fastlr-auto demo` trains a real model with automatic learning rates.
 
 Docs: https://fastlr-auto.github.io/fastlr_auto/cli.html.md"""
 
@@ -25,12 +25,14 @@ def _parser():
     sub = p.add_subparsers(dest='cmd', metavar='COMMAND')
     d = sub.add_parser('demo', help='train a CNN on the bundled digits with automatic learning rates',
                        description='Train a small CNN on scikit-learn\'s bundled 8x8 digits (no download) with '
-                                   'learn.fit_auto_cycle: print fastai\'s progress table with the applied lr_max column and '
-                                   'the controller\'s decisions, compare with fastai\'s lr_find + fit_one_cycle on the same '
-                                   'data and seed, and save the plots (PNG) and the decision history (CSV) into --out.')
+                                   'learn.fit_auto_cycle: print fastai\'s progress table with the applied lr_max '
+                                   'column and the controller\'s decisions, compare with fastai\'s lr_find + '
+                                   'fit_one_cycle on the same data and seed, and save the plots (PNG) and the '
+                                   'decision history (CSV) into --out.')
     d.add_argument('--epochs', type=_positive_int, default=4, help='epochs to train (default: 4)')
     d.add_argument('--seed', type=int, default=42, help='random seed of the model and the shuffling (default: 42)')
-    d.add_argument('--out', type=Path, default=Path('fastlr_auto_demo'), help='folder for the plots and the CSV (default: ./fastlr_auto_demo)')
+    d.add_argument('--out', type=Path, default=Path('fastlr_auto_demo'),
+                   help='folder for the plots and the CSV (default: ./fastlr_auto_demo)')
     return p
 
 # %% ../nbs/09_cli.ipynb #67e43d29
@@ -42,21 +44,24 @@ def _check_out(out):
 
 # %% ../nbs/09_cli.ipynb #30b017e4
 def demo(epochs=4, seed=42, out=Path('fastlr_auto_demo')):
-    "Train the digits CNN with `fit_auto_cycle`, compare with fastai's `lr_find` + `fit_one_cycle`, save plots and history to `out`"
+    "Train the digits CNN with `fit_auto_cycle` and with fastai's `lr_find` + `fit_one_cycle`; save plots and history"
     import matplotlib; matplotlib.use('Agg')
     from .test_utils import digits_learner
     from . import learner # patches `Learner.fit_auto_cycle`
     from .report import brief_reason
     _check_out(out)
     print(f'fastlr_auto demo: a CNN on the 8x8 digits bundled with scikit-learn, {epochs} epochs, seed {seed}\n')
-    print('1. learn.fit_auto_cycle(epochs): a range test picks lr_max, short tests re-measure it between epochs (5 % of the steps)')
-    learn = digits_learner(seed=seed, bs=16) # 90 batches an epoch: the budget (5 % of the steps) has room for tests between epochs
+    print('1. learn.fit_auto_cycle(epochs): a range test picks lr_max, short tests re-measure it between epochs '
+          '(5 % of the steps)')
+    # 90 batches an epoch: the budget (5 % of the steps) has room for tests between epochs
+    learn = digits_learner(seed=seed, bs=16)
     t0 = time.perf_counter()
     learn.fit_auto_cycle(epochs)
     t_auto, acc_auto = time.perf_counter() - t0, float(learn.recorder.values[-1][2])
     h = learn.auto_lr.history
     print('\ndecisions (learn.auto_lr.history):')
-    t = h[['epoch', 'lr_before', 'suggested', 'confidence', 'lr_max_0', 'num_it']].assign(reason=h.detail.map(lambda r: brief_reason(r, 48)))
+    t = h[['epoch', 'lr_before', 'suggested', 'confidence', 'lr_max_0', 'num_it']]
+    t = t.assign(reason=h.detail.map(lambda r: brief_reason(r, 48)))
     print(t.to_string(index=False, float_format=lambda v: f'{v:.3g}', justify='left')) # fits a 100-column terminal
     print("\n2. fastai's workflow on the same data and seed: lr_find() valley, then fit_one_cycle(epochs, lr)")
     ref = digits_learner(seed=seed, bs=16)
@@ -77,20 +82,24 @@ def demo(epochs=4, seed=42, out=Path('fastlr_auto_demo')):
 import re
 
 class LineWriter:
-    "A text stream that writes only whole lines to `stream`, dropping progress-bar frames (text after a carriage return)"
+    "A text stream that writes whole lines to `stream`, dropping progress-bar frames (text after a carriage return)"
     def __init__(self, stream): self.stream, self.pending, self.frame, self.after_cr = stream, '', False, False
     def write(self, s):
         for part in re.split(r'(\r|\n)', s):
             if part == '\r': self.pending, self.frame, self.after_cr = '', False, True
             elif part == '\n':
-                if not self.frame: self.stream.write(self.pending.rstrip() + '\n') # a bar's last frame ended by a newline is dropped too
+                # a bar's last frame ended by a newline is dropped too
+                if not self.frame: self.stream.write(self.pending.rstrip() + '\n')
                 self.pending, self.frame, self.after_cr = '', False, False
             elif part:
-                if self.after_cr: self.pending, self.frame = part, True # a bar frame: kept only until something replaces it
-                elif self.frame: self.pending, self.frame = part, False # text printed after a bar stopped mid-line: a new line
+                # a bar frame: kept only until something replaces it
+                if self.after_cr: self.pending, self.frame = part, True
+                # text printed after a bar stopped mid-line: a new line
+                elif self.frame: self.pending, self.frame = part, False
                 else: self.pending += part
                 self.after_cr = False
-        self.after_cr = False # a frame is written in one call: '\r' + text; a write ending in '\r' (a bar clearing its line) starts none
+        # a frame is written in one call: '\r' + text; a write ending in '\r' (a bar clearing its line) starts none
+        self.after_cr = False
         return len(s)
     def flush(self): self.stream.flush()
     def close(self):

@@ -1,4 +1,4 @@
-"""`Learner.range_test`, `LRCurve` and `LearnerSnapshot`: a short exponential learning-rate sweep from the current weights that leaves the learner exactly as it found it.
+"""`Learner.range_test` and `LRCurve`: a short learning-rate sweep from the current weights that changes nothing.
 
 Docs: https://fastlr-auto.github.io/fastlr_auto/core.html.md"""
 
@@ -6,24 +6,26 @@ Docs: https://fastlr-auto.github.io/fastlr_auto/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #ae8b9cf4
 from __future__ import annotations
-import base64, math, os, random, tempfile, time
+import math, os, random, time
 import numpy as np, torch
 import matplotlib.pyplot as plt
 from fastai.basics import *
 from fastai.callback.progress import *
-from copy import deepcopy
 from fastai.callback.schedule import ParamScheduler
 from fastprogress.fastprogress import progress_bar
 from .suggest import suggest_lr, smooth_curve, LRSuggestion, check_num
-from .distributed import mean_over_ranks
+from .distributed import broadcast_obj, mean_over_ranks
+from .snapshot import LearnerSnapshot
 
 # %% auto #0
-__all__ = ['step_callbacks', 'rng_data', 'check_rng_data', 'set_rng_data', 'LearnerSnapshot', 'LRCurve']
+__all__ = ['step_callbacks', 'LRCurve', 'rank0_suggestion']
 
 # %% ../nbs/00_core.ipynb #9cf2e53f
-_step_events = ('before_batch', 'after_pred', 'after_loss', 'before_backward', 'after_backward', 'before_step', 'after_step')
+_step_events = ('before_batch', 'after_pred', 'after_loss', 'before_backward', 'after_backward', 'before_step',
+                'after_step')
 
-_observers = ('TensorBoardBaseCallback',) # fastai's TensorBoard callbacks define `after_pred` (for the projector) but log every batch they see: they observe
+# fastai's TensorBoard callbacks define `after_pred` (for the projector) but log every batch they see: they observe
+_observers = ('TensorBoardBaseCallback',)
 
 def step_callbacks(learn):
     "The callbacks of `learn` that shape a training step and so take part in a range test"
@@ -32,179 +34,6 @@ def step_callbacks(learn):
         if any(c.__name__ in _observers for c in type(cb).__mro__): return False # by name: tensorboard stays optional
         return any(callable(getattr(type(cb), e, None)) for e in _step_events)
     return L(cb for cb in learn.cbs if _takes_part(cb))
-
-# %% ../nbs/00_core.ipynb #a458cf3c
-def _copy_to(o, device):
-    "Deep copy of `o` with every tensor detached and copied to `device`"
-    if isinstance(o, torch.Tensor): return o.detach().to(device, copy=True)
-    if isinstance(o, dict): return type(o)((k, _copy_to(v, device)) for k,v in o.items())
-    if isinstance(o, (list, tuple)): return type(o)(_copy_to(v, device) for v in o)
-    return deepcopy(o)
-
-def _move_to(o, device):
-    "`o` with every tensor moved to `device` (no copy when it is there already)"
-    if isinstance(o, torch.Tensor): return o.to(device)
-    if isinstance(o, dict): return type(o)((k, _move_to(v, device)) for k,v in o.items())
-    if isinstance(o, (list, tuple)): return type(o)(_move_to(v, device) for v in o)
-    return o
-
-def _is_fastai_opt(opt):
-    "True for fastai's own `Optimizer` (state keyed by parameter), False for wrappers of torch optimizers"
-    return isinstance(opt, Optimizer)
-
-def _loaders(learn):
-    "Every `DataLoader` of `learn`, and those wrapped inside them (fastai's `DistributedDL` shuffles through the one it wraps)"
-    for dl in learn.dls.loaders:
-        while isinstance(dl, DataLoader): yield dl; dl = vars(dl).get('dl')
-
-def _save_attrs(obj):
-    "The attributes of `obj`, with a copy of the contents of each list, dict or set among them"
-    def _contents(v):
-        if isinstance(v, L): return list(v)
-        return v.copy() if isinstance(v, (list, dict, set)) else None
-    return {k: (v, _contents(v)) for k,v in obj.__dict__.items()}
-
-def _restore_attrs(obj, saved):
-    "Make `obj` hold exactly the attributes in `saved`: the same objects, with the same contents"
-    d = obj.__dict__
-    for k in [k for k in d if k not in saved]: del d[k]
-    for k,(v,c) in saved.items():
-        if isinstance(v, L): v.items[:] = c
-        elif isinstance(v, list): v[:] = c
-        elif isinstance(v, (dict, set)): v.clear(); v.update(c)
-        d[k] = v
-
-# %% ../nbs/00_core.ipynb #b2bac147
-def _rng_state():
-    "States of the python, numpy, torch and (if initialized) CUDA RNGs"
-    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None
-    return random.getstate(), np.random.get_state(), torch.get_rng_state(), cuda
-
-def _set_rng_state(st):
-    "Restore what `_rng_state` saved"
-    random.setstate(st[0]); np.random.set_state(st[1]); torch.set_rng_state(st[2])
-    if st[3] is not None: torch.cuda.set_rng_state_all(st[3])
-
-def _autocast_state():
-    "Enabled flag and dtype of autocast, per device type"
-    return {d: (torch.is_autocast_enabled(d), torch.get_autocast_dtype(d)) for d in ('cpu', 'cuda')}
-
-def _set_autocast_state(st):
-    "Restore what `_autocast_state` saved"
-    for d,(on,dt) in st.items(): torch.set_autocast_enabled(d, on); torch.set_autocast_dtype(d, dt)
-
-# %% ../nbs/00_core.ipynb #b411014a
-def _bytes_data(t): return base64.b64encode(t.cpu().numpy().tobytes()).decode()
-def _data_bytes(s): return torch.frombuffer(bytearray(base64.b64decode(s, validate=True)), dtype=torch.uint8).clone()
-def _py_data(st): return [st[0], list(st[1]), st[2]]
-def _data_py(d): return (int(d[0]), tuple(int(v) for v in d[1]), None if d[2] is None else float(d[2]))
-
-def rng_data(learn):
-    "Every RNG state `learn` draws from (python, numpy, torch, CUDA, each loader's `rng`), as JSON-ready data"
-    py, (kind, key, pos, has_gauss, gauss), tch, cuda = _rng_state()
-    return dict(python=_py_data(py), numpy=[kind, key.tolist(), int(pos), int(has_gauss), float(gauss)],
-                torch=_bytes_data(tch), cuda=None if cuda is None else [_bytes_data(t) for t in cuda],
-                loaders=[_py_data(dl.rng.getstate()) if 'rng' in vars(dl) else None for dl in _loaders(learn)])
-
-def check_rng_data(
-    learn, # the learner the states are for
-    d,     # states from `rng_data`
-):
-    "The states in `d`, each checked on a scratch generator (nothing set); a ValueError says what does not fit"
-    try:
-        py, (kind, key, pos, has_gauss, gauss) = _data_py(d['python']), d['numpy']
-        np_st = (str(kind), np.asarray(key, dtype=np.uint32), int(pos), int(has_gauss), float(gauss))
-        tch = _data_bytes(d['torch'])
-        cuda = None if d['cuda'] is None else [_data_bytes(s) for s in d['cuda']]
-        dls = [None if o is None else _data_py(o) for o in d['loaders']]
-        random.Random().setstate(py); np.random.RandomState().set_state(np_st); torch.Generator().set_state(tch)
-        for o in dls:
-            if o is not None: random.Random().setstate(o)
-    except (KeyError, IndexError, TypeError, ValueError, OverflowError, RuntimeError) as e:
-        raise ValueError(f'not valid RNG states: {type(e).__name__}: {e}') from None
-    n_dl = len(list(_loaders(learn)))
-    if len(dls) != n_dl: raise ValueError(f'RNG states of {len(dls)} loaders, but the learner has {n_dl}')
-    if cuda is not None and torch.cuda.is_available() and len(cuda) != torch.cuda.device_count():
-        raise ValueError(f'CUDA RNG states of {len(cuda)} devices, but {torch.cuda.device_count()} are visible')
-    return (py, np_st, tch, cuda if torch.cuda.is_available() else None), dls
-
-def set_rng_data(learn, d):
-    "Put back the RNG states that `rng_data` gave, all or none"
-    st, dls = check_rng_data(learn, d)
-    _set_rng_state(st)
-    for dl,o in zip(_loaders(learn), dls):
-        if o is not None: dl.rng = random.Random(); dl.rng.setstate(o)
-
-# %% ../nbs/00_core.ipynb #9aa86ada
-_NP_SCALARS = [(np._core if hasattr(np, '_core') else np.core).multiarray.scalar, np.dtype, *[getattr(np.dtypes, d) for d in np.dtypes.__all__]] # optimizer hypers are often numpy floats; fastai's `load` allows the same
-
-class LearnerSnapshot:
-    "Everything a range test may change in `learn`, copied so that `restore` puts it back exactly"
-    def __init__(self,
-        learn,            # the `Learner` to preserve
-        cbs=(),           # callbacks whose attributes are preserved too (those taking part in the test)
-        snapshot_dir=None # folder for an on-disk copy of the tensors; None keeps them in memory (on the CPU)
-    ):
-        store_attr('learn,cbs,snapshot_dir')
-        opt, params = learn.opt, list(learn.model.parameters())
-        self.device = params[0].device if params else torch.device('cpu')
-        self.attrs, self.cb_attrs = _save_attrs(learn), [_save_attrs(cb) for cb in cbs]
-        self.training = [(m, m.training) for m in learn.model.modules()]
-        self.rng, self.autocast = _rng_state(), _autocast_state()
-        self.dl_rngs = [(dl, _save_attrs(dl), deepcopy(vars(dl).get('rng'))) for dl in _loaders(learn)]
-        scaler = getattr(learn, 'scaler', None)
-        self.scaler = None if scaler is None else (scaler, deepcopy(scaler.state_dict()))
-        self.opt_params = [p for p,*_ in opt.all_params()] if _is_fastai_opt(opt) else None
-        tensors = dict(model=learn.model.state_dict(),
-                       grads=[None if p.grad is None else 'zero' if not p.grad.any() else p.grad for p in params],
-                       opt=self._opt_state(opt))
-        if snapshot_dir is None: self.tensors, self.file = _copy_to(tensors, 'cpu'), None
-        else:
-            fd, self.file = tempfile.mkstemp(suffix='.pth', dir=snapshot_dir); os.close(fd)
-            torch.save(tensors, self.file)
-
-    def _opt_state(self, opt):
-        "The optimizer's state and hypers, fastai's `Optimizer` per parameter, any other through its `state_dict`"
-        if opt is None: return None
-        if self.opt_params is None: return opt.state_dict()
-        return dict(state=[dict(opt.state[p]) for p in self.opt_params], hypers=[dict(h) for h in opt.hypers])
-
-    def _load_tensors(self):
-        "The saved tensors, handed over once: restoring moves them back rather than copying them again"
-        if self.file is None:
-            t, self.tensors = self.tensors, None
-            if t is None: raise RuntimeError('this snapshot was already restored')
-            return t
-        try:
-            with torch.serialization.safe_globals(_NP_SCALARS): return torch.load(self.file, map_location='cpu', weights_only=True)
-        finally: os.remove(self.file)
-
-    def restore(self):
-        "Put `learn` back exactly as it was when the snapshot was taken"
-        learn, t = self.learn, self._load_tensors()
-        _restore_attrs(learn, self.attrs)
-        for cb,d in zip(self.cbs, self.cb_attrs): _restore_attrs(cb, d)
-        with torch.no_grad():
-            learn.model.load_state_dict(t['model'])
-            for p,g in zip(learn.model.parameters(), t['grads']):
-                if g is None: p.grad = None
-                elif isinstance(g, str): p.grad = torch.zeros_like(p) if p.grad is None else p.grad.zero_()
-                else: p.grad = g.to(p.device)
-        opt = learn.opt
-        if t['opt'] is not None:
-            if self.opt_params is None: opt.load_state_dict(_move_to(t['opt'], self.device))
-            else:
-                for p,s in zip(self.opt_params, t['opt']['state']): opt.state[p] = _move_to(s, p.device)
-                for h,s in zip(opt.hypers, t['opt']['hypers']): h.clear(); h.update(s)
-        for m,tr in self.training: m.training = tr
-        for dl,d,rng in self.dl_rngs:
-            _restore_attrs(dl, d)
-            if rng is not None: dl.rng = rng
-        if self.scaler is not None: self.scaler[0].load_state_dict(self.scaler[1])
-        _set_rng_state(self.rng); _set_autocast_state(self.autocast)
-
-    def __enter__(self): return self
-    def __exit__(self, *exc): self.restore()
 
 # %% ../nbs/00_core.ipynb #c1f539f0
 class LRCurve:
@@ -223,7 +52,8 @@ class LRCurve:
     def __len__(self): return len(self.lrs)
     def __repr__(self):
         rng = f'{self.lrs[0]:.2e}..{self.lrs[-1]:.2e}' if len(self) else 'empty'
-        return f'LRCurve({len(self)}/{self.num_it} steps, lr {rng}, stopped_early={self.stopped_early}, {self.secs:.2f}s)'
+        stop = f'stopped_early={self.stopped_early}'
+        return f'LRCurve({len(self)}/{self.num_it} steps, lr {rng}, {stop}, {self.secs:.2f}s)'
 
 # %% ../nbs/00_core.ipynb #8372e4f1
 @patch
@@ -258,6 +88,20 @@ def plot(self:LRCurve,
     ax.set_xscale('log'); ax.set_xlabel('Learning Rate'); ax.set_ylabel('Loss')
     return ax
 
+# %% ../nbs/00_core.ipynb #9c0e0002
+def rank0_suggestion(
+    crv,          # an `LRCurve` (in a distributed run, the same averaged curve on every rank)
+    # when the rule finds too few finite losses: keep this lr with confidence 0; None raises its ValueError
+    keep_lr=None,
+) -> LRSuggestion:
+    "`crv.suggest()`, made once for all ranks: rank 0's answer, and its `crv.secs`, on every rank"
+    try: sg = crv.suggest()
+    except ValueError as e:
+        if keep_lr is None: raise
+        sg = LRSuggestion(keep_lr, (keep_lr, math.nan), 0., f'no suggestion, lr kept: {e}')
+    sg, crv.secs = broadcast_obj((sg, crv.secs))
+    return sg
+
 # %% ../nbs/00_core.ipynb #ed2fd7fa
 def _sweep_lrs(start_lr, end_lr, num_it):
     "`num_it` learning rates growing exponentially from `start_lr` to `end_lr`, both included"
@@ -268,9 +112,10 @@ def _group_ratios(learn, lr_ratios):
     n = len(learn.opt.param_lists)
     if lr_ratios is not None:
         try: r = np.atleast_1d(np.asarray(lr_ratios, dtype=np.float64)).ravel()
-        except (TypeError, ValueError): raise TypeError(f'lr_ratios must be numbers, one per parameter group, got {lr_ratios!r}') from None
+        except (TypeError, ValueError):
+            raise TypeError(f'lr_ratios must be numbers, one per parameter group, got {lr_ratios!r}') from None
         if len(r) != n or not np.all(np.isfinite(r)) or np.any(r <= 0):
-            raise ValueError(f'lr_ratios must be {n} positive finite numbers (one per parameter group), got {lr_ratios!r}')
+            raise ValueError(f'lr_ratios must be {n} positive finite numbers (one a group), got {lr_ratios!r}')
         return r / r[-1]
     lrs = np.array([h['lr'] for h in learn.opt.hypers], dtype=np.float64)
     return lrs/lrs[-1] if lrs[-1] > 0 and np.all(lrs > 0) else np.ones(n)
@@ -288,19 +133,13 @@ class _StepRecorder(Callback):
 def _check_range_args(learn, start_lr, end_lr, num_it, stop_div, snapshot_dir=None, shuffle_seed=None):
     "Raise a `TypeError`/`ValueError` naming the bad argument, before any state changes"
     if shuffle_seed is not None: check_num('shuffle_seed', shuffle_seed, 0, 2**32-1, lo_ok=True, kind=(int,)) # or None
-    for nm,v in (('start_lr', start_lr), ('end_lr', end_lr)):
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)):
-            raise TypeError(f'{nm} must be a positive number, got {type(v).__name__} {v!r}')
-        if not math.isfinite(v) or v <= 0: raise ValueError(f'{nm} must be a positive finite number, got {v!r}')
-    if start_lr >= end_lr: raise ValueError(f'start_lr must be below end_lr, got start_lr={start_lr!r} >= end_lr={end_lr!r}')
-    if isinstance(num_it, bool) or not isinstance(num_it, (int, np.integer)):
-        raise TypeError(f'num_it must be an int >= 6, got {type(num_it).__name__} {num_it!r}')
-    if num_it < 6: raise ValueError(f'num_it must be at least 6, got {num_it}')
-    if stop_div is not None and (isinstance(stop_div, bool) or not isinstance(stop_div, (int, float)) or not stop_div > 1):
-        raise ValueError(f'stop_div must be a number above 1 or None, got {stop_div!r}')
+    check_num('start_lr', start_lr, 0); check_num('end_lr', end_lr, 0)
+    if start_lr >= end_lr: raise ValueError(f'start_lr must be below end_lr, got {start_lr!r} >= {end_lr!r}')
+    check_num('num_it', num_it, 6, 10**7, lo_ok=True, kind=(int,))
+    if stop_div is not None: check_num('stop_div', stop_div, 1) # or None
     if not any(p.requires_grad for p in learn.model.parameters()):
         raise ValueError('learn.model has no trainable parameters (all have requires_grad=False): nothing to test')
-    if len(learn.dls.train) == 0: raise ValueError('learn.dls.train is empty: the range test needs at least one training batch')
+    if len(learn.dls.train) == 0: raise ValueError('learn.dls.train is empty: a range test needs a training batch')
     if snapshot_dir is not None and not (isinstance(snapshot_dir, (str, os.PathLike)) and os.path.isdir(snapshot_dir)):
         raise ValueError(f'snapshot_dir must be None or an existing folder, got {snapshot_dir!r}')
 
@@ -316,10 +155,35 @@ def _cycle(dl):
 def _seed_order(dl, seed):
     "Draw `dl`'s next shuffles (and those of the loaders it wraps) and torch's random draws from `seed`"
     while isinstance(dl, DataLoader): dl.rng = random.Random(seed); dl = vars(dl).get('dl')
-    torch.default_generator.manual_seed(seed) # not `torch.manual_seed`: it would seed CUDA lazily, past the snapshot's restore
+    # not `torch.manual_seed`: it would seed CUDA lazily, past the snapshot's restore
+    torch.default_generator.manual_seed(seed)
     if torch.cuda.is_available() and torch.cuda.is_initialized(): torch.cuda.manual_seed_all(seed)
 
 # %% ../nbs/00_core.ipynb #65a6141d
+def _sweep(learn, rec, ratios, sched, stop_div, bar):
+    "One optimizer step at each lr of `sched` (times each group's `ratios`): `(lrs, losses, smoothed, stopped_early)`"
+    lrs, losses, smooth = [], [], []
+    avg, best, batches, idle = 0., math.inf, _cycle(learn.dls.train), 0
+    while len(losses) < len(sched):
+        b = next(batches, None)
+        if b is None or idle > len(learn.dls.train): return lrs, losses, smooth, True # no step in a whole pass
+        i = len(losses)
+        learn.opt.set_hyper('lr', list(ratios*sched[i]))
+        rec.new_step()
+        try: learn.one_batch(i, b)
+        except (CancelFitException, CancelEpochException, CancelTrainException): return lrs, losses, smooth, True
+        if not rec.stepped: idle += 1; continue
+        idle, loss = 0, mean_over_ranks(rec.step_loss())
+        lrs.append(sched[i]); losses.append(loss)
+        if bar is not None: bar.update(len(losses))
+        avg = 0.98*avg + 0.02*loss
+        smooth.append(avg / (1 - 0.98**len(losses)))
+        if not math.isfinite(smooth[-1]): return lrs, losses, smooth, True
+        best = min(best, smooth[-1])
+        if stop_div is not None and best > 0 and len(losses) >= 5 and smooth[-1] > stop_div*best:
+            return lrs, losses, smooth, True
+    return lrs, losses, smooth, False
+
 def _test_bar(learn, num_it):
     "A fastprogress bar for a range test when `learn` shows progress (a `ProgressCallback`), else None"
     pcb = first(cb for cb in learn.cbs if isinstance(cb, ProgressCallback))
@@ -338,42 +202,22 @@ def range_test(self:Learner,
     stop_div=4.,        # stop when the smoothed loss exceeds this multiple of its minimum; None never stops early
     lr_ratios=None,     # per-group lr multipliers (last group 1); None keeps the optimizer's current ratios
     snapshot_dir=None,  # folder for an on-disk snapshot; None keeps it in memory (on the CPU)
-    shuffle_seed=None,  # draw the test's batch order (and torch's random draws: dropout, augmentation) from this seed; None: the ones the fit would draw next
+    shuffle_seed=None,  # draw the batch order (and dropout, augmentation) from this seed; None: what the fit would draw
 ) -> LRCurve:
     "Exponential learning-rate sweep from the current weights; restores `self` exactly afterwards"
     _check_range_args(self, start_lr, end_lr, num_it, stop_div, snapshot_dir, shuffle_seed)
     t0, rec = time.perf_counter(), _StepRecorder()
     cbs = step_callbacks(self)
-    snap = LearnerSnapshot(self, cbs, snapshot_dir)
-    lrs, losses, smooth, stopped = [], [], [], False
-    bar = _test_bar(self, num_it)
+    snap, bar = LearnerSnapshot(self, cbs, snapshot_dir), _test_bar(self, num_it)
     try:
         if self.opt is None: self.create_opt()
         if shuffle_seed is not None: _seed_order(self.dls.train, int(shuffle_seed)) # the snapshot puts these RNGs back
         ratios, sched = _group_ratios(self, lr_ratios), _sweep_lrs(float(start_lr), float(end_lr), num_it)
         self.cbs, rec.learn = L(cbs) + [rec], self
         self.dl, self.training = self.dls.train, True
-        self.model.train()
-        self.opt.zero_grad()
+        self.model.train(); self.opt.zero_grad()
         self('before_fit'); self('before_train')
-        avg, best, batches, idle = 0., math.inf, _cycle(self.dls.train), 0
-        while len(losses) < num_it:
-            b = next(batches, None)
-            if b is None or idle > len(self.dls.train): stopped = True; break # no optimizer step in a whole pass
-            i = len(losses)
-            self.opt.set_hyper('lr', list(ratios*sched[i]))
-            rec.new_step()
-            try: self.one_batch(i, b)
-            except (CancelFitException, CancelEpochException, CancelTrainException): stopped = True; break
-            if not rec.stepped: idle += 1; continue
-            idle, loss = 0, mean_over_ranks(rec.step_loss())
-            lrs.append(sched[i]); losses.append(loss)
-            if bar is not None: bar.update(len(losses))
-            avg = 0.98*avg + 0.02*loss
-            smooth.append(avg / (1 - 0.98**len(losses)))
-            if not math.isfinite(smooth[-1]): stopped = True; break
-            best = min(best, smooth[-1])
-            if stop_div is not None and best > 0 and len(losses) >= 5 and smooth[-1] > stop_div*best: stopped = True; break
+        lrs, losses, smooth, stopped = _sweep(self, rec, ratios, sched, stop_div, bar)
     finally:
         snap.restore()
         if bar is not None: bar.on_iter_end()

@@ -1,4 +1,4 @@
-"""Helpers that keep the controller identical on every rank under `learn.distrib_ctx()` — losses averaged over ranks, the decision broadcast from rank 0 — and the small adjustment that lets fastai's distributed mode run on CPU processes (`gloo`).
+"""One curve and one decision on every rank under `learn.distrib_ctx()`, also on CPU processes (`gloo`).
 
 Docs: https://fastlr-auto.github.io/fastlr_auto/distributed.html.md"""
 
@@ -48,7 +48,8 @@ def broadcast_obj(obj, src=0):
     return box[0]
 
 # %% ../nbs/04_distributed.ipynb #861ed05f
-_fastai_broadcast = getattr(DistributedDL._broadcast, 'fastai_original', DistributedDL._broadcast) # fastai's own, even if this cell runs again
+# fastai's own, even if this cell runs again
+_fastai_broadcast = getattr(DistributedDL._broadcast, 'fastai_original', DistributedDL._broadcast)
 
 @patch
 def _broadcast(self:DistributedDL, t, rank):
@@ -71,6 +72,7 @@ def distrib_ctx(self:Learner,
     "fastai's `distrib_ctx`; without CUDA, `cpu=True` and `sync_bn=False` unless given"
     cpu = not torch.cuda.is_available()
     if cpu: kwargs.setdefault('cpu', True)
-    with _fastai_distrib_ctx(self, sync_bn=(not cpu) if sync_bn is None else sync_bn, in_notebook=in_notebook, **kwargs) as l: yield l
+    sync_bn = (not cpu) if sync_bn is None else sync_bn
+    with _fastai_distrib_ctx(self, sync_bn=sync_bn, in_notebook=in_notebook, **kwargs) as l: yield l
 
 DistributedDL._broadcast.fastai_original, Learner.distrib_ctx.fastai_original = _fastai_broadcast, _fastai_distrib_ctx

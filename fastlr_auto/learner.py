@@ -1,4 +1,4 @@
-"""`Learner.fit_auto_cycle` and `Learner.fine_tune_auto`: fastai's `fit_one_cycle` and `fine_tune` with the learning rates found, at the start and between epochs, rather than given.
+"""`Learner.fit_auto_cycle`: fastai's `fit_one_cycle` with `lr_max` found by a range test, and re-measured as it trains.
 
 Docs: https://fastlr-auto.github.io/fastlr_auto/learner.html.md"""
 
@@ -6,44 +6,60 @@ Docs: https://fastlr-auto.github.io/fastlr_auto/learner.html.md"""
 
 # %% ../nbs/03_learner.ipynb #7316e694
 from __future__ import annotations
-import inspect, math, warnings
+import inspect, math
 import numpy as np, torch
 from fastai.basics import *
 from fastai.callback.schedule import *
-from . import core # imported for its patch: `Learner.range_test`, which this module calls
-from .callback import AutoLR, rank0_suggestion, short_epoch_note, steps_per_epoch
-from .suggest import check_num
-from .distributed import broadcast_obj
+from .core import LRCurve, rank0_suggestion # and its patch: `Learner.range_test`
+from .callback import AutoLR, FitStart
+from .schedule import steps_per_epoch
+from .suggest import LRSuggestion, Rule, check_num, toward_prior
 from . import resume # imported for its patch: `learn.save`/`learn.load` carry the controller's state
 
 # %% auto #0
-__all__ = ['START_LRS', 'START_IT', 'START_MIN_IT', 'RATIO_IT', 'HEAD_SPAN', 'BODY_SPAN', 'STILL', 'MAX_MULT', 'start_window',
-           'prior_lr', 'start_suggestion', 'measure_lr_mult', 'ratio_decision']
+__all__ = ['START_LRS', 'START_IT', 'START_MIN_IT', 'check_epochs', 'check_lr_max', 'check_fit_args', 'start_window', 'prior_lr',
+           'start_suggestion', 'fit_from']
 
 # %% ../nbs/03_learner.ipynb #ccab7685
-def _check_lr_max(lr_max):
-    "Raise if `lr_max` is not None, a positive number, or a slice of positive numbers"
-    def _pos(v): return isinstance(v, (int, float, np.floating)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
-    if lr_max is None or _pos(lr_max): return
-    if isinstance(lr_max, slice) and _pos(lr_max.stop) and (lr_max.start is None or (_pos(lr_max.start) and lr_max.start < lr_max.stop)): return
-    raise ValueError(f'lr_max must be None (found by a range test), a positive number, or slice(lo, hi) with 0 < lo < hi; got {lr_max!r}')
+def check_epochs(
+    n,     # the number of epochs given
+    name,  # the argument's name, for the error
+    lo=1,  # the fewest accepted
+):
+    "Raise unless `n` is a whole number of epochs, at least `lo`"
+    check_num(name, n, lo, 10**6, lo_ok=True, kind=(int,))
 
-def _check_epochs(n, name, lo=1): check_num(name, n, lo, 10**6, lo_ok=True, kind=(int,))
+def check_lr_max(lr_max):
+    "Raise unless `lr_max` is None (a range test finds it), a positive number, or `slice(lo, hi)` with 0 < lo < hi"
+    try:
+        if isinstance(lr_max, slice):
+            check_num('lr_max', lr_max.stop, 0)
+            if lr_max.start is not None: check_num('lr_max', lr_max.start, 0, lr_max.stop, hi_ok=False)
+        elif lr_max is not None: check_num('lr_max', lr_max, 0)
+    except (TypeError, ValueError):
+        raise ValueError('lr_max must be None (found by a range test), a positive number, '
+                         f'or slice(lo, hi) with 0 < lo < hi; got {lr_max!r}') from None
 
-def _check_fit_args(init_num_it, kwargs):
-    "Raise on the arguments that `fit_one_cycle` would take without a check, and on any it does not take, before any state changes"
+_FIT_ARGS = set(inspect.signature(Learner.fit_one_cycle).parameters) - {'self', 'n_epoch', 'lr_max'}
+
+def check_fit_args(
+    kwargs,           # the other arguments, passed on to `fit_one_cycle`
+    init_num_it=None, # steps of the first range test (None: the default)
+    auto=None,        # the `AutoLR` given (None: a default one)
+):
+    "Raise on any argument `fit_one_cycle` does not take, and on those it would take unchecked, before anything changes"
     bad = sorted(set(kwargs) - _FIT_ARGS)
-    if bad: raise TypeError(f"unexpected argument {bad[0]!r}: the others are fit_one_cycle's ({', '.join(sorted(_FIT_ARGS))})")
+    if bad: raise TypeError(f"unexpected argument {bad[0]!r}; fit_one_cycle's are {', '.join(sorted(_FIT_ARGS))}")
+    if auto is not None and not isinstance(auto, AutoLR):
+        raise TypeError(f'auto must be an AutoLR callback or None, got {type(auto).__name__}')
     if init_num_it is not None: check_num('init_num_it', init_num_it, 6, 10**6, lo_ok=True, kind=(int,))
     if 'pct_start' in kwargs: check_num('pct_start', kwargs['pct_start'], 0, 1, hi_ok=False)
     for nm in ('div', 'div_final'):
         if nm in kwargs: check_num(nm, kwargs[nm], 0)
-    if kwargs.get('start_epoch', 0) != 0: check_num('start_epoch', kwargs['start_epoch'], 0, 10**6, lo_ok=True, kind=(int,))
+    if kwargs.get('start_epoch', 0) != 0: check_num('start_epoch', kwargs['start_epoch'], 0, 10**6, True, kind=(int,))
 
 # %% ../nbs/03_learner.ipynb #e2562ba5
-from .suggest import LRSuggestion, Rule, trust, toward_prior
-
-START_LRS, START_IT, START_MIN_IT = (1e-5, 10.), 75, 40 # the first test: 1e-5 to 10, at lr_find's density (12.5 steps a decade)
+START_LRS, START_IT, START_MIN_IT = (1e-5, 10.), 75, 40 # the first test: 1e-5 to 10, at lr_find's density
 
 def start_window(
     learn,        # the `Learner` the fit starts
@@ -51,11 +67,11 @@ def start_window(
     num_it=None,  # the steps the user asked for; None: 75, or the fit's own steps if fewer (40 at least)
 ) -> tuple:
     "The first range test's `(start_lr, end_lr, num_it)`"
-    n = num_it if num_it is not None else int(min(START_IT, max(START_MIN_IT, n_epoch*steps_per_epoch(learn))))
+    n = ifnone(num_it, int(min(START_IT, max(START_MIN_IT, n_epoch*steps_per_epoch(learn)))))
     return (*START_LRS, n)
 
 def _is_sgd(opt):
-    "True for fastai's `SGD` (with or without momentum) or a wrapped `torch.optim.SGD`: no per-weight scaling of the step"
+    "True for fastai's `SGD` (with or without momentum) or a wrapped `torch.optim.SGD`: no per-weight step scaling"
     inner = getattr(opt, 'opt', None) # fastai's `OptimWrapper` around a torch optimizer
     if hasattr(inner, 'param_groups'): return isinstance(inner, torch.optim.SGD)
     steps = {getattr(cb, '__name__', '') for cb in getattr(opt, 'cbs', [])}
@@ -71,11 +87,30 @@ def start_suggestion(
     start_lr, end_lr, num_it, # the test's window and length (`start_window`)
     lr_ratios=None, # per-group lr multipliers of the test (None: the optimizer's)
 ) -> tuple:
-    "One range test and the rule's answer, shrunk toward the prior as far as the answer is a guess: `(LRSuggestion, LRCurve)`"
+    "One range test and the rule's answer, shrunk toward the prior as far as it is a guess: `(LRSuggestion, LRCurve)`"
     crv = learn.range_test(start_lr, end_lr, num_it=num_it, lr_ratios=lr_ratios)
     return toward_prior(rank0_suggestion(crv), prior_lr(learn)), crv
 
-_FIT_ARGS = set(inspect.signature(Learner.fit_one_cycle).parameters) - {'self', 'n_epoch', 'lr_max'}
+# %% ../nbs/03_learner.ipynb #fa0e0001
+def fit_from(
+    learn,     # the `Learner`
+    n_epoch,   # epochs of the fit
+    lr_max,    # the start: a number, a `slice`, or one lr per group
+    ctl,       # the `AutoLR` controller
+    tests=(),  # `(LRSuggestion, LRCurve)` of the tests that chose `lr_max`; none: the controller tests a start itself
+    **kwargs,  # fit_one_cycle's
+):
+    "`fit_one_cycle(n_epoch, lr_max)` under `ctl`, told (a `FitStart`) each group's lr_max and the tests that chose it"
+    if learn.opt is None: learn.create_opt() # as `fit` would
+    learn.opt.set_hyper('lr', lr_max) # spread over the groups as `fit_one_cycle` spreads it
+    per_group = [float(h['lr']) for h in learn.opt.hypers]
+    ctl.expect(FitStart(per_group, [(sg, crv, np.array(per_group)) for sg, crv in tests]))
+    learn.fit_one_cycle(n_epoch, lr_max, cbs=L(kwargs.pop('cbs', None)) + [ctl], **kwargs)
+
+def _resumed_lr_max(saved):
+    "The schedule's `lr_max` of a saved run, one per group (None if it had none)"
+    v = ifnone(saved.get('fit_lr_max'), saved.get('peak'))
+    return None if v is None else np.array(v)
 
 @patch
 @delegates(Learner.fit_one_cycle, but=['lr_max'])
@@ -87,116 +122,14 @@ def fit_auto_cycle(self:Learner,
     **kwargs,         # fit_one_cycle's: div, div_final, pct_start, wd, moms, cbs, reset_opt, start_epoch
 ):
     "`fit_one_cycle` with `lr_max` found by a range test and re-measured between epochs by `AutoLR`"
-    _check_epochs(n_epoch, 'n_epoch'); _check_lr_max(lr_max); _check_fit_args(init_num_it, kwargs)
-    if auto is not None and not isinstance(auto, AutoLR): raise TypeError(f'auto must be an AutoLR callback or None, got {type(auto).__name__}')
-    if not any(p.requires_grad for p in self.model.parameters()): raise ValueError('learn.model has no trainable parameters (all have requires_grad=False): nothing to fit')
-    ctl = ifnone(auto, AutoLR())
-    saved, start = getattr(self, 'auto_lr_saved', None) if kwargs.get('start_epoch') else None, None
+    check_epochs(n_epoch, 'n_epoch'); check_lr_max(lr_max); check_fit_args(kwargs, init_num_it, auto)
+    if not any(p.requires_grad for p in self.model.parameters()):
+        raise ValueError('learn.model has no trainable parameters (all have requires_grad=False): nothing to fit')
     if self.opt is None: self.create_opt() # as `fit` would
-    if lr_max is None and saved is not None and ifnone(saved.get('fit_lr_max'), saved['peak']) is not None: # resuming: the saved run's schedule
-        lr_max = np.array(ifnone(saved.get('fit_lr_max'), saved['peak']))
-    elif lr_max is None: # one lr for every group, as `fit_one_cycle(n, lr)` gives
-        start = start_suggestion(self, *start_window(self, n_epoch - kwargs.get('start_epoch', 0), init_num_it))
-        lr_max = start[0].lr
-    self.opt.set_hyper('lr', lr_max) # spread over the groups as `fit_one_cycle` spreads it...
-    ctl.fit_lr_max = [float(h['lr']) for h in self.opt.hypers] # ...and kept: a resumed fit rebuilds this very schedule
-    if start is not None: ctl.record_start(*start, np.array(ctl.fit_lr_max))
-    cbs = L(kwargs.pop('cbs', None)) + [ctl]
-    self.fit_one_cycle(n_epoch, lr_max, cbs=cbs, **kwargs)
-
-# %% ../nbs/03_learner.ipynb #0fb6901f
-def _group_mults(lr_mult, n):
-    "Each of `n` groups' lr as a multiple of the last group's: fastai's `even_mults(1/lr_mult, 1, n)` (1 for one group)"
-    return np.atleast_1d(np.array(even_mults(1/lr_mult, 1, n), dtype=np.float64)) if n > 1 else np.ones(1)
-
-_short = short_epoch_note # the same words as the controller's between-epoch tests
-
-def _scaled(crv, f):
-    "`crv` with its lrs multiplied by `f` (a one-group test read as the moving group's lr)"
-    return core.LRCurve(crv.lrs*f, crv.losses, crv.smoothed, crv.num_it, crv.stopped_early, crv.secs)
-
-# the unfrozen phase's tests: steps; windows in decades (below, above) the frozen phase's lr; the held groups' share of it; the largest ratio
-RATIO_IT, HEAD_SPAN, BODY_SPAN, STILL, MAX_MULT = 12, (1.5, 1.5), (2.5, 1.), 1e-3, 1e3
-
-def measure_lr_mult(
-    learn,   # a `Learner` with several parameter groups, unfrozen
-    ref_lr,  # the head's lr the windows are centred on (where the frozen phase left it)
-) -> tuple:
-    "Two short range tests around `ref_lr`, the head moving alone then the body: `((head_sg, head_crv), (body_sg, body_crv))`"
-    n = len(learn.opt.param_lists)
-    crv_h = learn.range_test(ref_lr/10**HEAD_SPAN[0], ref_lr*10**HEAD_SPAN[1], num_it=RATIO_IT, lr_ratios=[STILL]*(n-1) + [1.])
-    sg_h = rank0_suggestion(crv_h, keep_lr=ref_lr)
-    crv_b = _scaled(learn.range_test(STILL*ref_lr/10**BODY_SPAN[0], STILL*ref_lr*10**BODY_SPAN[1], num_it=RATIO_IT,
-                                     lr_ratios=[1.]*(n-1) + [STILL]), 1/STILL) # the body's lrs
-    return (sg_h, crv_h), (rank0_suggestion(crv_b, keep_lr=ref_lr), crv_b)
-
-def ratio_decision(
-    ref,   # the head's lr before the tests (the frozen phase's): the prior
-    head,  # the head-alone test's `LRSuggestion`
-    body,  # the body-alone test's `LRSuggestion`
-) -> tuple:
-    "The head's lr and `lr_mult`, measured only when both tests are trusted; else one lr from both tests pooled: `(lr, lr_mult, why)`"
-    wh, wb = trust(head), trust(body)
-    if min(wh, wb) >= 1:
-        mult = float(np.clip(head.lr/body.lr, 1., MAX_MULT))
-        return head.lr, mult, f'lr_mult = head {head.lr:.2e} / body {body.lr:.2e} = {mult:.3g}'
-    # the tests cannot tell the groups apart: every group gets one lr, the two answers pooled by their trust (two weak
-    # tests that agree say more than one), shrunk toward `ref` by the trust that is left
-    w = 1 - (1 - wh)*(1 - wb)
-    x = (wh*math.log10(head.lr) + wb*math.log10(body.lr)) / (wh + wb) if w > 0 else math.log10(ref)
-    lr = 10**(w*x + (1 - w)*math.log10(ref))
-    return lr, 1., f'one lr for every group, {w:.0%} from the tests (confidence {head.confidence:.2f}, {body.confidence:.2f})'
-
-def _spread(head, mult):
-    "The `lr_max` that spreads `head` over the groups with ratio `mult` as fastai does: `slice(head/mult, head)`, or `head` when `mult` is 1"
-    return slice(head/mult, head) if mult > 1 else head
-
-@patch
-@delegates(Learner.fit_one_cycle, but=['lr_max', 'pct_start', 'div'])
-def fine_tune_auto(self:Learner,
-    epochs,              # epochs of the unfrozen phase
-    freeze_epochs=1,     # epochs with the body frozen (0 skips the phase)
-    lr_mult=None,        # the first group's lr is the last group's divided by this; None measures it
-    pct_start=0.3,       # warm-up share of the unfrozen phase (fastai's `fine_tune` default)
-    div=5.0,             # initial lr divisor of the unfrozen phase (fastai's `fine_tune` default)
-    auto=None,           # the `AutoLR` controller for both phases; None makes a default one
-    init_num_it=None,    # steps of the first range test; None: 75, or both phases' steps if fewer (40 at least)
-    **kwargs,            # fit_one_cycle's other arguments (wd, moms, cbs, ...)
-):
-    "fastai's `fine_tune` with both phases' learning rates, and the ratio between the groups, found by range tests and adjusted by `AutoLR`"
-    _check_epochs(epochs, 'epochs'); _check_epochs(freeze_epochs, 'freeze_epochs', lo=0)
-    if lr_mult is not None: check_num('lr_mult', lr_mult, 1, 1e12, lo_ok=True)
-    _check_fit_args(init_num_it, dict(kwargs, pct_start=pct_start, div=div))
-    if auto is not None and not isinstance(auto, AutoLR): raise TypeError(f'auto must be an AutoLR callback or None, got {type(auto).__name__}')
-    ctl, steps = ifnone(auto, AutoLR()), steps_per_epoch(self) # optimizer steps, as the controller counts them
-    ref = None
-    if freeze_epochs:
-        self.freeze()
-        sg, crv = start_suggestion(self, *start_window(self, freeze_epochs + epochs, init_num_it))
-        ctl.record_start(sg._replace(reason=f'frozen body, head alone: {sg.reason}{_short(len(crv), steps)}'), crv, np.full(len(self.opt.param_lists), sg.lr))
-        self.fit_auto_cycle(freeze_epochs, sg.lr, pct_start=0.99, auto=ctl, **kwargs)
-        ref = float(ctl.lr_max[-1]) # the head's lr where the frozen phase left it
-    self.unfreeze()
-    if self.opt is None: self.create_opt()
-    n = len(self.opt.param_lists)
-    if n == 1 or lr_mult is not None:
-        mults = _group_mults(ifnone(lr_mult, 1.), n)
-        if ref is None: sg, crv = start_suggestion(self, *start_window(self, epochs, init_num_it), lr_ratios=mults)
-        else:
-            crv = self.range_test(ref/10**HEAD_SPAN[0], ref*10**HEAD_SPAN[1], num_it=RATIO_IT, lr_ratios=mults)
-            sg = toward_prior(rank0_suggestion(crv, keep_lr=ref), ref)
-        why = f'lr_mult {lr_mult:g} fixed' if lr_mult is not None and n > 1 else 'one group'
-        ctl.record_start(sg._replace(reason=f'unfrozen, {why}: {sg.reason}{_short(len(crv), steps)}'), crv, mults*sg.lr)
-        head, mult = sg.lr, ifnone(lr_mult, 1.)
-    else:
-        first = None
-        if ref is None: # no frozen phase: the head's lr from a full test of the head alone
-            first = start_suggestion(self, *start_window(self, epochs, init_num_it), lr_ratios=[STILL]*(n-1) + [1.])
-            ref = first[0].lr
-        (sg_h, crv_h), (sg_b, crv_b) = measure_lr_mult(self, ref)
-        head, mult, why = ratio_decision(ref, sg_h, sg_b)
-        mults = _group_mults(mult, n)
-        if first: ctl.record_start(first[0]._replace(reason=f'no frozen phase, head alone: {first[0].reason}{_short(len(first[1]), steps)}'), first[1], mults*head)
-        ctl.record_start(sg_h._replace(reason=f'unfrozen, head alone: {sg_h.reason}{_short(len(crv_h), steps)}'), crv_h, mults*head)
-        ctl.record_start(sg_b._replace(reason=f'unfrozen, body alone: {sg_b.reason}; {why}'), crv_b, mults*head)
-    self.fit_auto_cycle(epochs, _spread(head, mult) if n > 1 else head, pct_start=pct_start, div=div, auto=ctl, **kwargs)
+    tests, start_epoch = [], kwargs.get('start_epoch', 0)
+    saved = getattr(self, 'auto_lr_saved', None) if start_epoch else None
+    if lr_max is None and saved is not None: lr_max = _resumed_lr_max(saved) # resuming: the saved run's schedule
+    if lr_max is None: # one lr for every group, as `fit_one_cycle(n, lr)` gives
+        sg, crv = start_suggestion(self, *start_window(self, n_epoch - start_epoch, init_num_it))
+        lr_max, tests = sg.lr, [(sg, crv)]
+    fit_from(self, n_epoch, lr_max, ifnone(auto, AutoLR()), tests, **kwargs)

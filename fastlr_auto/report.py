@@ -1,4 +1,4 @@
-"""What the controller shows a person: the history's short `reason`, its decisions in TensorBoard, and the plot of its range tests and applied learning rate.
+"""What the controller shows a person: the history's short `reason`, TensorBoard, and the plot of its tests.
 
 Docs: https://fastlr-auto.github.io/fastlr_auto/report.html.md"""
 
@@ -11,7 +11,8 @@ import numpy as np, matplotlib.pyplot as plt
 from fastcore.basics import first
 
 # %% auto #0
-__all__ = ['brief_reason', 'tb_callback', 'open_writer', 'tb_writer', 'log_decision', 'log_lr_max', 'plot_tests']
+__all__ = ['brief_reason', 'short_epoch_note', 'tb_callback', 'open_writer', 'tb_writer', 'log_decision', 'log_lr_max',
+           'plot_tests']
 
 # %% ../nbs/05_report.ipynb #a5e0c006
 def brief_reason(
@@ -26,10 +27,19 @@ def brief_reason(
         if depth == 0 and ch in ':;,': cut = i
     return reason[:cut] if cut else reason[:width-1] + '…'
 
+# %% ../nbs/05_report.ipynb #9c0e0005
+def short_epoch_note(
+    num_it, # steps of the test
+    steps,  # optimizer steps in one epoch
+) -> str:
+    "What the history's `reason` adds when an epoch is shorter than a test (empty otherwise)"
+    return f' [an epoch ({steps} steps) is shorter than this {num_it}-step test]' if steps < num_it else ''
+
 # %% ../nbs/05_report.ipynb #a5e0c009
 def tb_callback(learn):
     "fastai's `TensorBoardCallback` among `learn`'s callbacks, or None"
-    tb = sys.modules.get('fastai.callback.tensorboard') # only present when the user imported it: tensorboard stays optional
+    # only present when the user imported it: tensorboard stays optional
+    tb = sys.modules.get('fastai.callback.tensorboard')
     return None if tb is None else first(c for c in learn.cbs if isinstance(c, tb.TensorBoardCallback))
 
 def open_writer(cb):
@@ -50,11 +60,12 @@ def log_decision(
     "Write one decision: suggestion, confidence, reason, and the test's curve with its chosen point as a figure"
     writer.add_scalar('auto_lr/suggested', float(row['suggested']), step)
     writer.add_scalar('auto_lr/confidence', float(row['confidence']), step)
-    writer.add_text('auto_lr/reason', f"fit {row['fit']}, epoch {row['epoch']}: {row.get('detail', row['reason'])}", step)
+    at = f"fit {row['fit']}, epoch {row['epoch']}"
+    writer.add_text('auto_lr/reason', f"{at}: {row.get('detail', row['reason'])}", step)
     if crv is None or len(crv) < 2: return
     fig, ax = plt.subplots(1, 1, figsize=(5, 3.5))
     crv.plot(ax=ax, suggestion=sg)
-    ax.set_title(f"range test, fit {row['fit']} epoch {row['epoch']}: suggested {sg.lr:.3g}, confidence {sg.confidence:.2f}", fontsize=8)
+    ax.set_title(f"range test, {at}: suggested {sg.lr:.3g}, confidence {sg.confidence:.2f}", fontsize=8)
     writer.add_figure('auto_lr/range_test', fig, step) # closes the figure
 
 def log_lr_max(

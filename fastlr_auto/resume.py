@@ -1,4 +1,4 @@
-"""`learn.save` writes the `AutoLR` controller's state beside the model, as JSON; `learn.load` reads it back as data; a fit with `start_epoch` goes on from it as if it had never stopped.
+"""`learn.save` writes the controller's state beside the model as JSON; a fit with `start_epoch` resumes exactly.
 
 Docs: https://fastlr-auto.github.io/fastlr_auto/resume.html.md"""
 
@@ -9,7 +9,8 @@ from __future__ import annotations
 import json, math, warnings
 import numpy as np
 from fastai.basics import *
-from .core import LRCurve, check_rng_data, rng_data, set_rng_data
+from .core import LRCurve
+from .snapshot import check_rng_data, rng_data, set_rng_data
 from .suggest import LRSuggestion
 from .callback import AutoLR
 
@@ -18,14 +19,17 @@ __all__ = []
 
 # %% ../nbs/06_resume.ipynb #e624b06a
 _SETTINGS = ('budget', 'every', 'damping', 'show_col') # the constructor's
-_CONSTANTS = ('span', 'start_span', 'max_step', 'start_max_step', 'start_damping', 'min_it', 'max_it', 'check_start', 'skip_nonfinite')
+_CONSTANTS = ('span', 'start_span', 'max_step', 'start_max_step', 'start_damping', 'min_it', 'max_it', 'check_start',
+              'skip_nonfinite')
 
 def _constant(k, v):
-    "A saved controller constant `k`, checked against its class default's type (a state file is data: nothing else is taken)"
+    "A saved controller constant `k`, checked against its class default's type (a state file is data, nothing else)"
     d = getattr(AutoLR, k)
-    if isinstance(d, tuple): ok = isinstance(v, (list, tuple)) and len(v) == len(d) and all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x < 20 for x in v)
+    num = lambda x: isinstance(x, (int, float)) and not isinstance(x, bool)
+    if isinstance(d, tuple):
+        ok = isinstance(v, (list, tuple)) and len(v) == len(d) and all(num(x) and 0 <= x < 20 for x in v)
     elif isinstance(d, bool): ok = isinstance(v, bool)
-    else: ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0 and (isinstance(v, int) or not isinstance(d, int))
+    else: ok = num(v) and math.isfinite(v) and v > 0 and (isinstance(v, int) or not isinstance(d, int))
     if not ok: raise ValueError(f'{k} must be like {d!r}, got {v!r}')
     return tuple(v) if isinstance(d, tuple) else v
 
@@ -38,36 +42,42 @@ def _plain(v):
     return v
 
 def _curve_data(crv):
-    return None if crv is None else dict(lrs=crv.lrs.tolist(), losses=crv.losses.tolist(), smoothed=crv.smoothed.tolist(),
-                                         num_it=int(crv.num_it), stopped_early=bool(crv.stopped_early), secs=float(crv.secs))
+    if crv is None: return None
+    return dict(lrs=crv.lrs.tolist(), losses=crv.losses.tolist(), smoothed=crv.smoothed.tolist(),
+                num_it=int(crv.num_it), stopped_early=bool(crv.stopped_early), secs=float(crv.secs))
 
 def _data_curve(d): return None if d is None else LRCurve(**d)
-def _data_suggestion(d): return LRSuggestion(float(d['lr']), tuple(float(v) for v in d['point']), float(d['confidence']), str(d['reason']))
+def _data_suggestion(d):
+    return LRSuggestion(float(d['lr']), tuple(float(v) for v in d['point']), float(d['confidence']), str(d['reason']))
 
 @patch
 def state_dict(self:AutoLR):
     "Settings, scale, schedule peak and history, as JSON-ready data: what a fit resumed with `start_epoch` needs"
-    return _plain(dict(settings={k: getattr(self, k) for k in _SETTINGS}, constants={k: getattr(self, k) for k in _CONSTANTS}, scale=self.scale, target=getattr(self, 'target', self.scale),
-                       peak=getattr(self, 'peak', None), n_fit=self.n_fit, rows=self.rows,
-                       curves=[dict(epoch=e, curve=_curve_data(c), suggestion=sg._asdict()) for e,c,sg in self.curves],
-                       applied=self.applied, static=self.static, prev=getattr(self, 'prev', None), fit_lr_max=getattr(self, 'fit_lr_max', None)))
+    curves = [dict(epoch=e, curve=_curve_data(c), suggestion=sg._asdict()) for e,c,sg in self.curves]
+    settings, consts = {k: getattr(self, k) for k in _SETTINGS}, {k: getattr(self, k) for k in _CONSTANTS}
+    return _plain(dict(settings=settings, constants=consts,
+                       scale=self.scale, target=getattr(self, 'target', self.scale), peak=getattr(self, 'peak', None),
+                       n_fit=self.n_fit, rows=self.rows, curves=curves, applied=self.applied, static=self.static,
+                       prev=getattr(self, 'prev', None), fit_lr_max=self.fit_lr_max))
 
 @patch
 def load_state_dict(self:AutoLR, sd):
     "Take the settings and state of `sd` (from `state_dict`); raise, changing nothing, if it is not such a state"
     st = {k: tuple(v) if isinstance(v, list) else v for k,v in sd['settings'].items()}
-    chk = AutoLR(**{k: v for k,v in st.items() if k in _SETTINGS}) # the settings pass the constructor's checks (one the state lacks takes its default)
+    # the settings pass the constructor's checks (one the state lacks takes its default)
+    chk = AutoLR(**{k: v for k,v in st.items() if k in _SETTINGS})
     consts = {k: _constant(k, v) for k,v in sd.get('constants', {}).items() if k in _CONSTANTS}
     curves = [(c['epoch'], _data_curve(c['curve']), _data_suggestion(c['suggestion'])) for c in sd['curves']]
     scale, target, n_fit = float(sd['scale']), float(sd['target']), int(sd['n_fit'])
-    rows, applied, static = [dict(r) for r in sd['rows']], [float(v) for v in sd['applied']], [float(v) for v in sd['static']]
+    rows = [dict(r) for r in sd['rows']]
+    applied, static = [float(v) for v in sd['applied']], [float(v) for v in sd['static']]
     prev = None if sd.get('prev') is None else float(sd['prev'])
     fit_lr_max = None if sd.get('fit_lr_max') is None else [float(v) for v in sd['fit_lr_max']]
     for k in _SETTINGS: setattr(self, k, getattr(chk, k))
     for k,v in consts.items():
         if v != getattr(AutoLR, k): setattr(self, k, v)
-    self.scale, self.target, self.n_fit, self.rows, self.curves, self.applied, self.static, self.prev = scale, target, n_fit, rows, curves, applied, static, prev
-    self.fit_lr_max = fit_lr_max
+    self.scale, self.target, self.n_fit, self.prev, self.fit_lr_max = scale, target, n_fit, prev, fit_lr_max
+    self.rows, self.curves, self.applied, self.static = rows, curves, applied, static
 
 @patch
 def resume(self:AutoLR,
@@ -81,14 +91,15 @@ def _replay_at(replay, epoch):
     "`replay` if it was saved for `epoch`; else None, with a warning that the data order cannot be replayed"
     if replay is not None and replay.get('epoch') == epoch: return replay
     saved = 'no RNG states' if replay is None else f"RNG states for epoch {replay.get('epoch')}"
-    warnings.warn(f'resuming at start_epoch={epoch} from a state saved with {saved}: the data order and random draws will differ from the uninterrupted fit')
+    warnings.warn(f'resuming at start_epoch={epoch} from a state saved with {saved}: the data order and random draws '
+                  'will differ from the uninterrupted fit')
     return None
 
 @patch
 def replay_state(self:AutoLR,
     learn, # the learner being saved (the controller's own during a fit)
 ):
-    "The RNG states now (or those still waiting to be replayed) and the epoch that comes next: what makes a resumed fit exact"
+    "The RNG states now (or those still to be replayed) and the epoch that comes next: what makes a resumed fit exact"
     pending = getattr(self, 'replay', None)
     if pending is not None: return pending
     in_fit = getattr(learn, 'auto_lr_cb', None) is self # fastai sets `learn.auto_lr_cb` for the fit's duration only
@@ -96,12 +107,13 @@ def replay_state(self:AutoLR,
 
 @patch
 def before_epoch(self:AutoLR):
-    "Resuming: at `start_epoch`, put back the RNG states saved with the model, so the data order is the uninterrupted fit's"
+    "Resuming: at `start_epoch`, put back the RNG states saved with the model: the data order of the uninterrupted fit"
     if getattr(self, 'replay', None) is not None and self.epoch == self.start_epoch:
         set_rng_data(self.learn, self.replay['rng']); self.replay = None
 
 # %% ../nbs/06_resume.ipynb #4b0bbb0d
-_fastai_save, _fastai_load = (getattr(f, 'fastai_original', f) for f in (Learner.save, Learner.load)) # fastai's own, even if this cell runs again
+# fastai's own, even if this cell runs again
+_fastai_save, _fastai_load = (getattr(f, 'fastai_original', f) for f in (Learner.save, Learner.load))
 _FORMAT = 'fastlr_auto.auto_lr'
 
 def _state_file(learn, file, ext='.auto_lr.json'):
@@ -119,7 +131,8 @@ def save(self:Learner,
     f = _state_file(self, file)
     if f is None or rank_distrib(): return res
     ctl = getattr(self, 'auto_lr', None)
-    if isinstance(ctl, AutoLR): f.write_text(json.dumps(dict(format=_FORMAT, **ctl.state_dict(), replay=ctl.replay_state(self))))
+    if isinstance(ctl, AutoLR):
+        f.write_text(json.dumps(dict(format=_FORMAT, **ctl.state_dict(), replay=ctl.replay_state(self))))
     elif f.exists(): f.unlink() # a model saved without a controller leaves no stale state beside it
     return res
 
@@ -131,7 +144,8 @@ def _read_state(learn, f):
         AutoLR().load_state_dict(sd) # raises unless it is a controller's state
         rp = sd.get('replay')
         if rp is not None:
-            if not isinstance(rp, dict) or not (rp.get('epoch') is None or isinstance(rp['epoch'], int)): raise ValueError('replay must hold an epoch')
+            if not isinstance(rp, dict) or not (rp.get('epoch') is None or isinstance(rp['epoch'], int)):
+                raise ValueError('replay must hold an epoch')
             check_rng_data(learn, rp['rng'])
         return sd
     except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as e:
@@ -143,7 +157,7 @@ def load(self:Learner,
     file,     # name in `learn.path/learn.model_dir`, as for fastai's `load`
     **kwargs,
 ):
-    "fastai's `load`; a controller state saved beside the model goes to `learn.auto_lr_saved`, for a fit with `start_epoch`"
+    "fastai's `load`; a controller state saved beside the model goes to `learn.auto_lr_saved`, for `start_epoch`"
     res = _fastai_load(self, file, **kwargs)
     f = _state_file(self, file)
     if f is None: return res
@@ -152,7 +166,8 @@ def load(self:Learner,
         sd = _read_state(self, f)
         if sd is not None: self.auto_lr_saved = sd
     elif _state_file(self, file, '.auto_lr.pkl').exists():
-        warnings.warn(f"{_state_file(self, file, '.auto_lr.pkl')} was ignored: pickle files are never loaded (unpickling can run code)")
+        pkl = _state_file(self, file, '.auto_lr.pkl')
+        warnings.warn(f"{pkl} was ignored: pickle files are never loaded (unpickling can run code)")
     return res
 
 Learner.save.fastai_original, Learner.load.fastai_original = _fastai_save, _fastai_load

@@ -1,4 +1,4 @@
-"""`suggest_lr` and `auto_suggest`: smooth the curve with scipy in log-lr space, find where the loss starts its sharp rise, and divide that lr by ten.
+"""`suggest_lr` and `auto_suggest`: smooth the curve, find where the loss starts its sharp rise, divide that lr by ten.
 
 Docs: https://fastlr-auto.github.io/fastlr_auto/suggest.html.md"""
 
@@ -26,17 +26,18 @@ def _as_1d(a, name):
     return a
 
 def check_num(name, v, lo=-math.inf, hi=math.inf, lo_ok=False, hi_ok=True, kind=(int, float)):
-    "Raise a TypeError unless `v` is a number of `kind` (not a bool), a ValueError unless it lies in the range; both name `name`"
+    "The one argument check: a TypeError unless `v` is a number of `kind` (no bool), a ValueError outside the range"
     rng = f"{'[' if lo_ok else '('}{lo:g}, {hi:g}{']' if hi_ok else ')'}"
     if isinstance(v, bool) or not isinstance(v, kind + (np.integer,) + ((np.floating,) if float in kind else ())):
-        raise TypeError(f"{name} must be {'an int' if kind == (int,) else 'a number'} in {rng}, got {type(v).__name__} {v!r}")
+        what = 'an int' if kind == (int,) else 'a number'
+        raise TypeError(f"{name} must be {what} in {rng}, got {type(v).__name__} {v!r}")
     if not (math.isfinite(v) and (lo <= v if lo_ok else lo < v) and (v <= hi if hi_ok else v < hi)):
         raise ValueError(f'{name} must be in {rng}, got {v!r}')
 
 def _clean_curve(lrs, losses, min_points=5):
     "Checked float arrays of the curve, cut before its first non-finite loss; and whether it was cut"
     lrs, losses = _as_1d(lrs, 'lrs'), _as_1d(losses, 'losses')
-    if len(lrs) != len(losses): raise ValueError(f'lrs and losses must have the same length, got {len(lrs)} and {len(losses)}')
+    if len(lrs) != len(losses): raise ValueError(f'lrs and losses must be as long, got {len(lrs)} and {len(losses)}')
     if not np.all(np.isfinite(lrs)) or np.any(lrs <= 0): raise ValueError('lrs must be positive finite numbers')
     if np.any(np.diff(lrs) <= 0): raise ValueError('lrs must be strictly increasing (a range test sweeps upwards)')
     bad = np.flatnonzero(~np.isfinite(losses))
@@ -78,26 +79,35 @@ class Rule:
     width: float = 0.3        # smoothing width, in decades of lr
     method: str = 'gaussian'  # smoothing filter: 'gaussian' or 'savgol' (see `smooth_curve`)
     mode: str = 'reflect'     # edge handling of the Gaussian filter
-    onset_frac: float = 0.3   # the rise starts where the smoothed loss has climbed this share of its rise (capped: `rise_cap`)...
+    # the rise starts where the smoothed loss has climbed this share of its rise (capped: `rise_cap`)...
+    onset_frac: float = 0.3
     noise_z: float = 3.       # ...and this many times the noise of the smoothed curve
-    noise_shift: float = 2.5  # a noisy valley's point moves toward where its fall is `fall_done` complete, (this x noise / fall)^4 of the way
+    # a noisy valley's point moves toward where its fall is `fall_done` complete, (this x noise / fall)^4 of the way
+    noise_shift: float = 2.5
     fall_done: float = 0.9    # see `noise_shift`
     max_shift: float = 1.     # `noise_shift` moves the point by this many decades at most
-    deep_fall: float = 0.05   # `noise_shift` applies to a valley whose fall is at least this share of the loss it starts from
-    rise_ratio: float = 2.    # a climb to this many times the running minimum is the rise, even if the loss falls back after it
+    # `noise_shift` applies to a valley whose fall is at least this share of the loss it starts from
+    deep_fall: float = 0.05
+    # a climb to this many times the running minimum is the rise, even if the loss falls back after it
+    rise_ratio: float = 2.
     rise_cap: float = 20.     # `onset_frac` takes a share of the rise up to this many times the minimum at most
     div: float = 10.          # the answer is the point's lr divided by this
     guess: float = 0.1        # an answer at or below this confidence is a guess: no decision rests on it
-    trust: float = 0.5        # an answer at or above this confidence is taken as it is; in between, shrunk toward the prior
-    prior_adam: float = 0.018 # the start lr when the curve says nothing, for Adam-like optimizers (the zoo's dev-half median best)
+    # an answer at or above this confidence is taken as it is; in between, shrunk toward the prior
+    trust: float = 0.5
+    # the start lr when the curve says nothing, for Adam-like optimizers (the zoo's dev-half median best)
+    prior_adam: float = 0.018
     prior_sgd: float = 0.075  # the same for SGD with momentum
     def __post_init__(self):
-        if self.method not in ('gaussian', 'savgol'): raise ValueError(f"method must be 'gaussian' or 'savgol', got {self.method!r}")
-        if self.mode not in _MODES: raise ValueError(f"mode must be one of {_MODES} (scipy's edge modes), got {self.mode!r}")
+        if self.method not in ('gaussian', 'savgol'):
+            raise ValueError(f"method must be 'gaussian' or 'savgol', got {self.method!r}")
+        if self.mode not in _MODES: raise ValueError(f"mode must be one of {_MODES} (scipy's edges), got {self.mode!r}")
         check_num('width', self.width, 0, 10); check_num('div', self.div, 0, 1e6)
-        check_num('onset_frac', self.onset_frac, 0, 1, hi_ok=False); check_num('noise_z', self.noise_z, 0, 100, lo_ok=True)
+        check_num('onset_frac', self.onset_frac, 0, 1, hi_ok=False)
+        check_num('noise_z', self.noise_z, 0, 100, lo_ok=True)
         check_num('fall_done', self.fall_done, 0, 1)
-        check_num('deep_fall', self.deep_fall, 0, 1, lo_ok=True); check_num('max_shift', self.max_shift, 0, 10, lo_ok=True)
+        check_num('deep_fall', self.deep_fall, 0, 1, lo_ok=True)
+        check_num('max_shift', self.max_shift, 0, 10, lo_ok=True)
         check_num('rise_ratio', self.rise_ratio, 1, 1e6); check_num('noise_shift', self.noise_shift, 0, 100, lo_ok=True)
         check_num('rise_cap', self.rise_cap, 1, 1e6)
         check_num('guess', self.guess, 0, 1, lo_ok=True); check_num('trust', self.trust, self.guess, 1, lo_ok=True)
@@ -131,6 +141,52 @@ def _first_excursion(s, floor, ratio):
     while p+1 < len(s) and s[p+1] >= s[p]: p += 1
     return p
 
+def _noise(x, y, s, width, method):
+    "The step noise of the raw losses `y` (from the MAD of their differences), and what smoothing leaves of it"
+    pts = width/max(x[1]-x[0], 1e-12)
+    eff = 2*math.sqrt(math.pi)*max(pts, 0.5) if method == 'gaussian' else max(pts, 1.) # points the filter averages
+    d = np.diff(y)
+    noise = max(1.4826*float(np.median(np.abs(d - np.median(d))))/math.sqrt(2), 1e-12*max(1., float(np.abs(s).min())))
+    return noise, noise/math.sqrt(eff)
+
+def _low_end(s, r, noise_s):
+    "Index of the lowest point, the rise after it, and the last index before the rise that does not come back"
+    i_min = int(np.argmin(s)); rise = float(s[i_min:].max() - s[i_min])
+    capped = min(rise, (r.rise_cap - 1)*abs(float(s[i_min])))
+    thresh = max(r.onset_frac*capped, r.noise_z*noise_s)
+    return i_min, rise, i_min + int(np.flatnonzero(s[i_min:] - s[i_min] <= thresh)[-1])
+
+def _fell_back(x, y, s, r, noise_s):
+    "The curve up to the peak of a climb to `rise_ratio` × its minimum that fell back (dead units, saturation), or None"
+    p = _first_excursion(s, r.noise_z*noise_s, r.rise_ratio)
+    if p is None or p >= len(s)-1 or s[p+1:].min() >= s[p] - 0.5*(s[p] - s[:p+1].min()): return None
+    return x[:p+1], y[:p+1], s[:p+1]
+
+def _valley_shift(x, s, i_min, px, fall, noise, r):
+    "A noisy valley's point moved toward where its fall is `r.fall_done` complete, and what was done (or '')"
+    deep = fall >= r.deep_fall * abs(float(s[:i_min+1].max())) # a fresh model's valley: a good share of the start
+    w = min(1., (r.noise_shift * noise / fall)**4) if deep else 0. # 0: a fall far deeper than the noise, 1: within it
+    k = int(np.flatnonzero(s[:i_min+1] - s[i_min] <= (1 - r.fall_done)*fall)[0]) # where the fall is `fall_done` done
+    if w < 0.05 or x[k] >= px: return px, ''
+    why = f', moved {w:.0%} of the way to where the fall is {r.fall_done:.0%} complete'
+    return px - min(w*(px - x[k]), r.max_shift), why + f' (a fall only {fall/noise:.1f}x the step noise)'
+
+def _read_onset(x, s, i_min, rise, last_low, noise, noise_s, r):
+    "The point (log10 lr), the case and the confidence, from the end of the low part `last_low`"
+    n, fall, z = len(s), float(s[:i_min+1].max() - s[i_min]), r.noise_z*noise_s
+    above = lambda v: _score(v/noise_s, r.noise_z, 10*r.noise_z) # 0 within `noise_z` × the noise, 1 from 10× that
+    if last_low == n-1:
+        return x[-1], 'no rise above the noise: the loss still falls (or is flat) at the largest lr', 0.5*above(fall)
+    j = last_low + 1
+    leave = i_min + int(np.argmax(s[i_min:] - s[i_min] > z)) # where it first leaves the floor
+    px, room = x[j], _score(j/n, 0.02, 0.1)
+    if i_min == 0 and leave < 0.1*n: reason, room = 'the loss rises from the smallest lr: the range starts too high', .5
+    elif fall < z: reason = 'flat, then a sharp rise: the onset of the rise'
+    else:
+        px, moved = _valley_shift(x, s, i_min, px, fall, noise, r)
+        reason = 'valley: the onset of the sharp rise' + moved
+    return px, reason, above(rise) * max(0.5, above(fall)) * room
+
 def suggest_lr(
     lrs,          # learning rates of the range test, positive and strictly increasing
     losses,       # loss at each lr (raw per-step losses; see `auto_suggest` for fastai's smoothed ones)
@@ -138,57 +194,27 @@ def suggest_lr(
 ) -> LRSuggestion:
     "Suggest a learning rate from a range-test curve: the lr where the sharp rise starts, divided by `rule.div`"
     r = ifnone_rule(rule)
-    width, method, mode, onset_frac, noise_z = r.width, r.method, r.mode, r.onset_frac, r.noise_z
-    noise_shift, fall_done, max_shift, deep_fall, rise_ratio, rise_cap, div = r.noise_shift, r.fall_done, r.max_shift, r.deep_fall, r.rise_ratio, r.rise_cap, r.div
     lrs, losses, cut = _clean_curve(lrs, losses)
-    x, y, s = smooth_curve(lrs, losses, width, method, mode)
-    eff = 2*math.sqrt(math.pi)*max(width/max(x[1]-x[0], 1e-12), 0.5) if method == 'gaussian' else max(width/max(x[1]-x[0], 1e-12), 1.)
-    d = np.diff(y)
-    noise = max(1.4826*float(np.median(np.abs(d - np.median(d))))/math.sqrt(2), 1e-12*max(1., float(np.abs(s).min())))
-    noise_s = noise / math.sqrt(eff)
+    x, y, s = smooth_curve(lrs, losses, r.width, r.method, r.mode)
+    noise, noise_s = _noise(x, y, s, r.width, r.method)
     tail = ' (curve cut at the first non-finite loss)' if cut else ''
-    def low_end(s):
-        "Index of the lowest point, the rise after it (capped), and the last index before the rise that does not come back"
-        i_min = int(np.argmin(s)); rise = float(s[i_min:].max() - s[i_min])
-        capped = rise if rise_cap is None else min(rise, (rise_cap - 1)*abs(float(s[i_min])))
-        thresh = max(onset_frac*capped, noise_z*noise_s)
-        return i_min, rise, i_min + int(np.flatnonzero(s[i_min:] - s[i_min] <= thresh)[-1])
-    i_min, rise, last_low = low_end(s)
-    p = _first_excursion(s, noise_z*noise_s, rise_ratio) if last_low == len(s)-1 else None
-    if p is not None and p < len(s)-1 and s[p+1:].min() < s[p] - 0.5*(s[p] - s[:p+1].min()):
-        # no rise at the end, but the loss climbed `rise_ratio`x its minimum and fell back (dead units, saturation): that climb is the rise
-        x, y, s = x[:p+1], y[:p+1], s[:p+1]
-        tail += f' (read up to lr {10**x[-1]:.3g}: the loss rose from {s.min():.3g} to {s[-1]:.3g} there, then fell back)'
-        i_min, rise, last_low = low_end(s)
-    n, fall = len(s), float(s[:i_min+1].max() - s[i_min])
-    if last_low == n-1:
-        j, reason = n-1, 'no rise above the noise: the loss still falls (or is flat) at the largest lr'
-        conf, px = 0.5*_score(fall/noise_s, noise_z, 10*noise_z), x[-1]
-    else:
-        j = last_low + 1
-        leave = i_min + int(np.argmax(s[i_min:] - s[i_min] > noise_z*noise_s)) # where it first leaves the floor
-        room = _score(j/n, 0.02, 0.1)
-        px = x[j]
-        if i_min == 0 and leave < 0.1*n: reason, room = 'the loss rises from the smallest lr: the range starts too high', 0.5
-        elif fall < noise_z*noise_s: reason = 'flat, then a sharp rise: the onset of the rise'
-        else:
-            reason = 'valley: the onset of the sharp rise'
-            deep = fall >= deep_fall * abs(float(s[:i_min+1].max()))     # a fresh model's valley: the loss falls by a good share of where it started
-            w = min(1., (noise_shift * noise / fall)**4) if deep else 0.  # 0 for a fall far deeper than the step noise, 1 for a fall within noise_shift times it
-            k = int(np.flatnonzero(s[:i_min+1] - s[i_min] <= (1 - fall_done)*fall)[0]) # where the fall is `fall_done` complete
-            if w >= 0.05 and x[k] < px:
-                px, reason = px - min(w*(px - x[k]), max_shift), reason + f', moved {w:.0%} of the way to where the fall is {fall_done:.0%} complete (a fall only {fall/noise:.1f}x the step noise)'
-        conf = _score(rise/noise_s, noise_z, 10*noise_z) * max(0.5, _score(fall/noise_s, noise_z, 10*noise_z)) * room
+    i_min, rise, last_low = _low_end(s, r, noise_s)
+    part = _fell_back(x, y, s, r, noise_s) if last_low == len(s)-1 else None
+    if part is not None: # no rise at the end, but an earlier climb that fell back: that climb is the rise
+        x, y, s = part
+        tail += f' (read up to lr {10**x[-1]:.3g}: the loss rose from {s.min():.3g} to {s[-1]:.3g}, then fell back)'
+        i_min, rise, last_low = _low_end(s, r, noise_s)
+    px, reason, conf = _read_onset(x, s, i_min, rise, last_low, noise, noise_s, r)
     px = float(np.clip(px, x[0], x[-1]))
     plr, ploss = 10**px, float(np.interp(px, x, s))
-    return LRSuggestion(plr/div, (plr, ploss), round(float(np.clip(conf, 0, 1)), 4), reason + tail)
+    return LRSuggestion(plr/r.div, (plr, ploss), round(float(np.clip(conf, 0, 1)), 4), reason + tail)
 
 # %% ../nbs/01_suggest.ipynb #d1a2b3c5
 def trust(
     sg,         # an `LRSuggestion`
     rule=None,  # the constants (`Rule`); None: the defaults
 ) -> float:
-    "How far a decision may rest on `sg`: 0 at or below `rule.guess` confidence, 1 at or above `rule.trust`, linear between"
+    "How far a decision may rest on `sg`: 0 at or below `rule.guess` confidence, 1 from `rule.trust`, linear between"
     r = ifnone_rule(rule)
     return _score(sg.confidence, r.guess, r.trust) if r.trust > r.guess else float(sg.confidence >= r.trust)
 
@@ -217,7 +243,7 @@ def unsmooth_ema(
 
 # %% ../nbs/01_suggest.ipynb #0454dd55
 def auto_suggest(lrs, losses, num_it):
-    "fastai-style suggestion function for `lr_find`: `suggest_lr` on the per-step losses behind the Recorder's smoothing"
+    "fastai-style suggestion function for `lr_find`: `suggest_lr` on the per-step losses behind the Recorder's EMA"
     lrs, losses = _as_1d(lrs, 'lrs'), _as_1d(losses, 'losses')
     if len(lrs) == len(losses) and len(lrs) > 5: lrs, losses = lrs[1:], unsmooth_ema(losses, start=num_it//10 + 1)
     sg = suggest_lr(lrs, losses)

@@ -60,7 +60,8 @@ def digits_cnn(
     "A three-layer fastai CNN for 8×8 digits"
     norm = NormType.Batch if bn else None
     return nn.Sequential(ConvLayer(1, 16, norm_type=norm), ConvLayer(16, 32, stride=2, norm_type=norm),
-                         ConvLayer(32, 64, stride=2, norm_type=norm), nn.AdaptiveAvgPool2d(1), Flatten(), nn.Linear(64, n_out))
+                         ConvLayer(32, 64, stride=2, norm_type=norm), nn.AdaptiveAvgPool2d(1), Flatten(),
+                         nn.Linear(64, n_out))
 
 # %% ../nbs/test_utils.ipynb #ad7bfffd
 def digits_learner(
