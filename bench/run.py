@@ -209,7 +209,7 @@ def priors(cache, ns):
 def cmd_choose(o):
     "Choose `Rule.div`, `Rule.guess`, `Rule.trust` and the priors on the dev half's cached curves, scored on the oracle grids; print both halves"
     from zoo import SPLIT, TASKS
-    from fastlr_auto.suggest import suggest_lr, toward_prior, Rule
+    from fastlr_auto.suggest import suggest_lr, toward_prior, Rule, smooth_curve
     cache, bank = load(CACHE), load(CURVES)
     ns = [n for n in names(o) if n in bank and 'oracle' in cache.get(n, {})]
     dev = [n for n in ns if SPLIT[n] == 'dev']
@@ -234,8 +234,15 @@ def cmd_choose(o):
     best = pick([k for k in grid if k[1:] == (Rule.guess, Rule.trust)]) # one constant, `div`: the one kept
     print('\nthe start lr by each reading, scored on the oracle grid (median over 5 batch orders a seed):')
     quarter = lambda n, sg: toward_prior(sg._replace(lr=sg.lr/10**.25), pri[TASKS[n].opt]).lr # the point before the onset, as it was
-    rows = {'rule alone (div 10)': evaluate(shrunk(10., 0., 0.)), 'prior alone': evaluate(shrunk(10., 1., 1.)),
+    minimum = {n: {s: [10**smooth_curve(c['lrs'], c['losses'], 0.3)[0][int(np.argmin(smooth_curve(c['lrs'], c['losses'], 0.3)[2]))]
+                       for c in bank[n][s]] for s in bank[n]} for n in ns}
+    def onset_min(n, sg): # read from the same curve: the k-th answer of a task-seed is its k-th curve's
+        s = next(s for s in sgs[n] if any(x is sg for x in sgs[n][s])); k = [i for i, x in enumerate(sgs[n][s]) if x is sg][0]
+        return 10**(0.75*math.log10(sg.point[0]) + 0.25*math.log10(minimum[n][s][k])) / 5.62
+    rows = {'rule alone (div 10)': evaluate(shrunk(10., 0., 0.)), 'prior alone': evaluate(lambda n, sg: pri[TASKS[n].opt]),
             'a quarter-decade before the onset': evaluate(quarter),
+            'blend with the prior, half-way (log)': evaluate(lambda n, sg: math.sqrt(sg.lr*pri[TASKS[n].opt])),
+            'onset 0.75 + minimum 0.25 (log), /5.62': evaluate(onset_min),
             f'3 at once: div {full[0]:g} g {full[1]:g} t {full[2]:g}': scored[full],
             f'div alone: div {best[0]:g} g {best[1]:g} t {best[2]:g}': scored[best],
             'Rule() (the defaults now)': evaluate(lambda n, sg: toward_prior(sg, getattr(Rule, f'prior_{TASKS[n].opt}')).lr)}
