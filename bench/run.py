@@ -6,6 +6,7 @@
     python bench/run.py zoo               # fit_auto_cycle / fine_tune_auto over the zoo, beside the cached peers
     python bench/run.py report            # the last zoo run's tables again, from zoo_results.json
     python bench/run.py args              # the five entry points' own arguments
+    python bench/run.py divisor           # how far below the onset each task's best lr lies, and what goes with it
 
 Options, all `--name=value`: `--tasks=a,b` (default: all), `--seeds=3`, `--jobs=2` (worker processes, one torch
 thread each), `--half=dev|held|all`. The oracle is the best mean metric of `fit_one_cycle(epochs, lr_max)` over
@@ -271,6 +272,34 @@ def calibration(sgs, cache):
             cells.append(f'[{a:.2f},{min(z,1):.2f}) {np.median(m):.2f} ({np.mean(m < .5):.0%} of {len(m)})' if len(m) else f'[{a:.2f},{min(z,1):.2f}) -')
         print(f'  {h:5}' + '  '.join(cells))
 
+def _steps_job(name):
+    import zoo
+    learn = zoo.make(name, 0)
+    return name, len(learn.dls.train) * zoo.TASKS[name].epochs, learn.dls.train.bs
+
+def cmd_divisor(o):
+    "How far below the onset of the rise each task's best lr lies, and what in the task or the curve goes with it"
+    from zoo import SPLIT
+    from fastlr_auto.suggest import suggest_lr, smooth_curve
+    cache, bank = load(CACHE), load(CURVES)
+    ns = [n for n in names(o) if n in bank and 'oracle' in cache.get(n, {})]
+    size = {n: (t, b) for n, t, b in pool_map(_steps_job, ns, o['jobs'])}
+    rows = []
+    for n in ns:
+        cs = [c for s in bank[n].values() for c in s]
+        onset = np.median([math.log10(suggest_lr(c['lrs'], c['losses']).point[0]) for c in cs])
+        lowest = np.median([(lambda x, s: x[int(np.argmin(s))])(*smooth_curve(c['lrs'], c['losses'], 0.3)[::2]) for c in cs])
+        rows.append((n, SPLIT[n], onset - cache[n]['oracle']['best_log_lr'], math.log10(size[n][0]), math.log10(size[n][1]), onset - lowest))
+    print(f"{'task':18} half  log10(onset / best lr)  log10(fit steps)  log10(batch size)  onset - minimum (decades)")
+    for r in sorted(rows, key=lambda r: r[2]): print(f'{r[0]:18} {r[1]:4}  {r[2]:22.2f}  {r[3]:16.2f}  {r[4]:17.2f}  {r[5]:8.2f}')
+    for h in ('dev', 'held'):
+        R = np.array([r[2:] for r in rows if r[1] == h])
+        cor = ', '.join(f'{k} {np.corrcoef(R[:, 0], R[:, j])[0, 1]:+.2f}' for j, k in ((1, 'fit steps'), (2, 'batch size'), (3, 'onset - minimum')))
+        print(f'{h}: log10(onset / best lr) median {np.median(R[:, 0]):.2f}, spread (sd) {R[:, 0].std():.2f} decades; correlation with {cor}')
+    for d in (.25, .5): # what an answer that far from the best costs, on its worse side
+        off = [min(grid_score(cache[n]['oracle'], 10**(cache[n]['oracle']['best_log_lr'] + s*d)) for s in (-1, 1)) for n in ns]
+        print(f'{d:g} decade from the best lr: the grid keeps {np.median(off):.3f} of the best (median task), {np.percentile(off, 25):.3f} (lower quartile)')
+
 # --- the project over the zoo --------------------------------------------------------------------------------------
 def _zoo_job(args):
     name, seed, controller, lr = args
@@ -373,6 +402,7 @@ def cmd_args(o):
     print(f"{'in all':15} {sum(map(len, a.values())):2}")
 
 if __name__ == '__main__':
-    cmds = dict(oracle=cmd_oracle, curves=cmd_curves, choose=cmd_choose, zoo=cmd_zoo, report=report, args=cmd_args)
+    cmds = dict(oracle=cmd_oracle, curves=cmd_curves, choose=cmd_choose, zoo=cmd_zoo, report=report, args=cmd_args,
+                divisor=cmd_divisor)
     if len(sys.argv) < 2 or sys.argv[1] not in cmds: sys.exit(__doc__)
     cmds[sys.argv[1]](opts())
