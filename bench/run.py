@@ -7,6 +7,7 @@
     python bench/run.py report            # the last zoo run's tables again, from zoo_results.json
     python bench/run.py args              # the five entry points' own arguments
     python bench/run.py divisor           # how far below the onset each task's best lr lies, and what goes with it
+    python bench/run.py finetune          # fine_tune_auto with the unfrozen phase's prior at 1x and 0.5x the frozen lr
 
 Options, all `--name=value`: `--tasks=a,b` (default: all), `--seeds=3`, `--jobs=2` (worker processes, one torch
 thread each), `--half=dev|held|all`. The oracle is the best mean metric of `fit_one_cycle(epochs, lr_max)` over
@@ -23,7 +24,7 @@ sys.path.insert(0, str(HERE))
 CACHE, CURVES, RESULTS = HERE/'zoo_cache.json', HERE/'zoo_curves.json', HERE/'zoo_results.json'
 
 def opts():
-    o = dict(tasks=None, seeds=3, jobs=2, half='all', controller='')
+    o = dict(tasks=None, seeds=3, jobs=2, half='all', controller='', priors='')
     for a in sys.argv[2:]:
         k, _, v = a.lstrip('-').partition('=')
         if k not in o: sys.exit(f'unknown option --{k}; options: ' + ', '.join(f'--{n}' for n in o))
@@ -272,6 +273,24 @@ def calibration(sgs, cache):
             cells.append(f'[{a:.2f},{min(z,1):.2f}) {np.median(m):.2f} ({np.mean(m < .5):.0%} of {len(m)})' if len(m) else f'[{a:.2f},{min(z,1):.2f}) -')
         print(f'  {h:5}' + '  '.join(cells))
 
+def _ft_job(args):
+    name, seed, share = args
+    import fastlr_auto.fine_tune as ft
+    ft.UNFROZEN_PRIOR = share # the module's constant, read by fine_tune_auto at each call
+    return name, seed, share, fit(name, 'fine_tune_auto', seed)['metric']
+
+def cmd_finetune(o):
+    "fine_tune_auto over the fine-tuning tasks with the unfrozen phase's prior at shares of the frozen phase's lr"
+    from zoo import TASKS, SPLIT, score
+    import fastlr_auto.fine_tune as ft
+    cache, shares = load(CACHE), [float(v) for v in (o['priors'] or f'1,{ft.UNFROZEN_PRIOR:g}').split(',')]
+    ns = [n for n in names(o) if TASKS[n].finetune and 'oracle' in cache.get(n, {})]
+    got = {}
+    for n, s, share, m in pool_map(_ft_job, [(n, s, v) for v in shares for n in ns for s in range(o['seeds'])], o['jobs']):
+        got.setdefault(share, {'dev': {}, 'held': {}})[SPLIT[n]].setdefault(n, []).append(score(m, cache[n]['oracle']['best']))
+    for h in ('dev', 'held'):
+        for v in shares: print(summary(got[v][h], f'{h:4} prior x{v:g}'))
+
 def _steps_job(name):
     import zoo
     learn = zoo.make(name, 0)
@@ -403,6 +422,6 @@ def cmd_args(o):
 
 if __name__ == '__main__':
     cmds = dict(oracle=cmd_oracle, curves=cmd_curves, choose=cmd_choose, zoo=cmd_zoo, report=report, args=cmd_args,
-                divisor=cmd_divisor)
+                divisor=cmd_divisor, finetune=cmd_finetune)
     if len(sys.argv) < 2 or sys.argv[1] not in cmds: sys.exit(__doc__)
     cmds[sys.argv[1]](opts())

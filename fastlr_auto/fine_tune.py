@@ -18,8 +18,8 @@ from .report import short_epoch_note
 from .learner import check_epochs, check_fit_args, fit_from, start_suggestion, start_window
 
 # %% auto #0
-__all__ = ['RATIO_IT', 'HEAD_SPAN', 'BODY_SPAN', 'STILL', 'MAX_MULT', 'group_mults', 'measure_lr_mult', 'ratio_decision',
-           'spread']
+__all__ = ['RATIO_IT', 'HEAD_SPAN', 'BODY_SPAN', 'STILL', 'MAX_MULT', 'UNFROZEN_PRIOR', 'group_mults', 'measure_lr_mult',
+           'ratio_decision', 'spread']
 
 # %% ../nbs/03b_fine_tune.ipynb #0fb6901f
 def group_mults(
@@ -34,8 +34,9 @@ def _rescaled(crv, f):
     return LRCurve(crv.lrs*f, crv.losses, crv.smoothed, crv.num_it, crv.stopped_early, crv.secs)
 
 # the unfrozen phase's tests: steps; windows in decades (below, above) the frozen phase's lr; the held groups' share
-# of it; the largest ratio
-RATIO_IT, HEAD_SPAN, BODY_SPAN, STILL, MAX_MULT = 12, (1.5, 1.5), (2.5, 1.), 1e-3, 1e3
+# of it; the largest ratio; the prior where the tests say little: this share of the frozen phase's lr (fastai's
+# `fine_tune` halves its lr when it unfreezes)
+RATIO_IT, HEAD_SPAN, BODY_SPAN, STILL, MAX_MULT, UNFROZEN_PRIOR = 12, (1.5, 1.5), (2.5, 1.), 1e-3, 1e3, 0.5
 
 def measure_lr_mult(
     learn,   # a `Learner` with several parameter groups, unfrozen
@@ -51,7 +52,7 @@ def measure_lr_mult(
     return (rank0_suggestion(crv_h, keep_lr=ref_lr), crv_h), (rank0_suggestion(crv_b, keep_lr=ref_lr), crv_b)
 
 def ratio_decision(
-    ref,   # the head's lr before the tests (the frozen phase's): the prior
+    prior, # the lr where the tests say nothing (half the frozen phase's)
     head,  # the head-alone test's `LRSuggestion`
     body,  # the body-alone test's `LRSuggestion`
 ) -> tuple:
@@ -61,10 +62,10 @@ def ratio_decision(
         mult = float(np.clip(head.lr/body.lr, 1., MAX_MULT))
         return head.lr, mult, f'lr_mult = head {head.lr:.2e} / body {body.lr:.2e} = {mult:.3g}'
     # the tests cannot tell the groups apart: every group gets one lr, the two answers pooled by their trust (two weak
-    # tests that agree say more than one), shrunk toward `ref` by the trust that is left
+    # tests that agree say more than one), shrunk toward `prior` by the trust that is left
     w = 1 - (1 - wh)*(1 - wb)
-    x = (wh*math.log10(head.lr) + wb*math.log10(body.lr)) / (wh + wb) if w > 0 else math.log10(ref)
-    lr = 10**(w*x + (1 - w)*math.log10(ref))
+    x = (wh*math.log10(head.lr) + wb*math.log10(body.lr)) / (wh + wb) if w > 0 else math.log10(prior)
+    lr = 10**(w*x + (1 - w)*math.log10(prior))
     conf = f'confidence {head.confidence:.2f}, {body.confidence:.2f}'
     return lr, 1., f'one lr for every group, {w:.0%} from the tests ({conf})'
 
@@ -88,18 +89,19 @@ def _fixed_ratio(learn, ref, lr_mult, epochs, init_num_it):
     if ref is None: sg, crv = start_suggestion(learn, *start_window(learn, epochs, init_num_it), lr_ratios=mults)
     else:
         crv = learn.range_test(ref/10**HEAD_SPAN[0], ref*10**HEAD_SPAN[1], num_it=RATIO_IT, lr_ratios=mults)
-        sg = toward_prior(rank0_suggestion(crv, keep_lr=ref), ref)
+        sg = toward_prior(rank0_suggestion(crv, keep_lr=ref), ref*UNFROZEN_PRIOR)
     why = f'lr_mult {lr_mult:g} fixed' if lr_mult is not None and n > 1 else 'one group'
     return spread(sg.lr, mult, n), [_noted(learn, f'unfrozen, {why}', sg, crv)]
 
 def _measured_ratio(learn, ref, epochs, init_num_it):
     "The unfrozen phase's lrs from the two ratio tests (`measure_lr_mult`, `ratio_decision`): `(lr_max, tests)`"
     n, tests = len(learn.opt.param_lists), []
-    if ref is None: # no frozen phase: the head's lr from a full test of the head alone
+    prior = None if ref is None else ref*UNFROZEN_PRIOR
+    if ref is None: # no frozen phase: the head's lr from a full test of the head alone, which is also the prior
         sg, crv = start_suggestion(learn, *start_window(learn, epochs, init_num_it), lr_ratios=[STILL]*(n-1) + [1.])
-        ref, tests = sg.lr, [_noted(learn, 'no frozen phase, head alone', sg, crv)]
+        ref, prior, tests = sg.lr, sg.lr, [_noted(learn, 'no frozen phase, head alone', sg, crv)]
     (sg_h, crv_h), (sg_b, crv_b) = measure_lr_mult(learn, ref)
-    head, mult, why = ratio_decision(ref, sg_h, sg_b)
+    head, mult, why = ratio_decision(prior, sg_h, sg_b)
     tests += [_noted(learn, 'unfrozen, head alone', sg_h, crv_h),
               (sg_b._replace(reason=f'unfrozen, body alone: {sg_b.reason}; {why}'), crv_b)]
     return spread(head, mult, n), tests
