@@ -8,9 +8,11 @@
     python bench/run.py args              # the five entry points' own arguments
     python bench/run.py divisor           # how far below the onset each task's best lr lies, and what goes with it
     python bench/run.py finetune          # fine_tune_auto with the unfrozen phase's prior at 1x and 0.5x the frozen lr
+    python bench/run.py trials            # a measurement: do short trial fits at 3 lrs around the start answer pick better?
 
 Options, all `--name=value`: `--tasks=a,b` (default: all), `--seeds=3`, `--jobs=2` (worker processes, one torch
-thread each), `--half=dev|held|all`. The oracle is the best mean metric of `fit_one_cycle(epochs, lr_max)` over
+thread each), `--half=dev|held|all`; `--controller=budget:0.1` (zoo, report), `--priors=1,0.5` (finetune),
+`--shares=0.1,0.3` (trials). The oracle is the best mean metric of `fit_one_cycle(epochs, lr_max)` over
 a half-decade grid (searched outward from 3e-3 for Adam, 1e-1 for SGD, until two grid points past the best are
 worse on each side) and the two quarter-decade neighbours of the best, 3 seeds.
 """
@@ -24,7 +26,7 @@ sys.path.insert(0, str(HERE))
 CACHE, CURVES, RESULTS = HERE/'zoo_cache.json', HERE/'zoo_curves.json', HERE/'zoo_results.json'
 
 def opts():
-    o = dict(tasks=None, seeds=3, jobs=2, half='all', controller='', priors='')
+    o = dict(tasks=None, seeds=3, jobs=2, half='all', controller='', priors='', shares='')
     for a in sys.argv[2:]:
         k, _, v = a.lstrip('-').partition('=')
         if k not in o: sys.exit(f'unknown option --{k}; options: ' + ', '.join(f'--{n}' for n in o))
@@ -91,7 +93,7 @@ def fit(name, method, seed, lr=None, controller=None):
         out['history'] = h.drop(columns=[c for c in h.columns if c not in ('fit', 'epoch', 'suggested', 'confidence', 'lr_max_0', f'lr_max_{len(learn.opt.param_lists)-1}', 'num_it', 'reason')]).to_dict('records')
     return out
 
-from fastai.basics import Callback, CancelValidException
+from fastai.basics import Callback, CancelValidException, CancelFitException
 import torch as _torch
 class NoValid(Callback):
     "No validation during the fit: the bench reads the metric once, after it"
@@ -291,6 +293,47 @@ def cmd_finetune(o):
     for h in ('dev', 'held'):
         for v in shares: print(summary(got[v][h], f'{h:4} prior x{v:g}'))
 
+class StopAfter(Callback):
+    "Cancel the fit after `n` training batches, keeping their losses"
+    order = 100
+    def __init__(self, n): self.n, self.losses = n, []
+    def after_batch(self):
+        if not self.training: return
+        v = float(self.learn.loss); self.losses.append(v if math.isfinite(v) else math.inf)
+        if len(self.losses) >= self.n: raise CancelFitException()
+
+TRIALS = (1/3, 1., 3.) # candidates, as multiples of the start answer
+def _trial_job(args):
+    name, seed, share = args
+    import zoo
+    from fastlr_auto.learner import start_suggestion, start_window
+    from fastlr_auto.snapshot import LearnerSnapshot
+    t, learn = zoo.TASKS[name], zoo.make(name, seed)
+    with learn.no_bar(), learn.no_logging():
+        if learn.opt is None: learn.create_opt()
+        sg, _ = start_suggestion(learn, *start_window(learn, t.epochs))
+        n, out = max(5, int(share * t.epochs * len(learn.dls.train))), {}
+        for f in TRIALS:
+            cb = StopAfter(n)
+            with LearnerSnapshot(learn): learn.fit_one_cycle(t.epochs, sg.lr*f, cbs=[NoValid(), cb])
+            out[f] = float(np.mean(cb.losses[-max(1, n//5):])) # the trial's last fifth
+    return name, seed, sg.lr, out
+
+def cmd_trials(o):
+    "A measurement, not a method: do short trial fits at the start answer / 3, x 1, x 3 pick a better lr than the answer?"
+    cache = load(CACHE)
+    from zoo import SPLIT
+    ns = [n for n in names(o) if 'oracle' in cache.get(n, {})]
+    for share in [float(v) for v in (o['shares'] or '0.1,0.3').split(',')]:
+        per = {'answer': {'dev': {}, 'held': {}}, 'trials': {'dev': {}, 'held': {}}}
+        for n, s, lr, out in pool_map(_trial_job, [(n, s, share) for n in ns for s in range(o['seeds'])], o['jobs']):
+            pick = min(out, key=out.get)
+            per['answer'][SPLIT[n]].setdefault(n, []).append(grid_score(cache[n]['oracle'], lr))
+            per['trials'][SPLIT[n]].setdefault(n, []).append(grid_score(cache[n]['oracle'], lr*pick))
+        print(f'trial fits of {share:.0%} of the fit each ({3*share:.0%} of a fit in all), scored on the oracle grids:')
+        for h in ('dev', 'held'):
+            for k in ('answer', 'trials'): print(summary(per[k][h], f'{h:4} {k}'))
+
 def _steps_job(name):
     import zoo
     learn = zoo.make(name, 0)
@@ -422,6 +465,6 @@ def cmd_args(o):
 
 if __name__ == '__main__':
     cmds = dict(oracle=cmd_oracle, curves=cmd_curves, choose=cmd_choose, zoo=cmd_zoo, report=report, args=cmd_args,
-                divisor=cmd_divisor, finetune=cmd_finetune)
+                divisor=cmd_divisor, finetune=cmd_finetune, trials=cmd_trials)
     if len(sys.argv) < 2 or sys.argv[1] not in cmds: sys.exit(__doc__)
     cmds[sys.argv[1]](opts())
