@@ -205,6 +205,12 @@ def cmd_curves(o):
     CURVES.write_text(json.dumps(bank))
     print(f'{len(todo)} task-seeds recorded in {CURVES.name}')
 
+def lowest_log_lr(c):
+    "log10 of the lr where a cached curve `c`, smoothed as the rule smooths it, is lowest"
+    from fastlr_auto.suggest import Rule, smooth_curve
+    x, _, s = smooth_curve(c['lrs'], c['losses'], Rule.width)
+    return float(x[int(np.argmin(s))])
+
 def priors(cache, ns):
     "The median best lr of the oracle over tasks `ns`, per optimizer: the prior a curve that says nothing falls back on"
     from zoo import TASKS
@@ -213,7 +219,7 @@ def priors(cache, ns):
 def cmd_choose(o):
     "Choose `Rule.div`, `Rule.guess`, `Rule.trust` and the priors on the dev half's cached curves, scored on the oracle grids; print both halves"
     from zoo import SPLIT, TASKS
-    from fastlr_auto.suggest import suggest_lr, toward_prior, Rule, smooth_curve
+    from fastlr_auto.suggest import suggest_lr, toward_prior, Rule
     cache, bank = load(CACHE), load(CURVES)
     ns = [n for n in names(o) if n in bank and 'oracle' in cache.get(n, {})]
     dev = [n for n in ns if SPLIT[n] == 'dev']
@@ -238,11 +244,8 @@ def cmd_choose(o):
     best = pick([k for k in grid if k[1:] == (Rule.guess, Rule.trust)]) # one constant, `div`: the one kept
     print('\nthe start lr by each reading, scored on the oracle grid (median over 5 batch orders a seed):')
     quarter = lambda n, sg: toward_prior(sg._replace(lr=sg.lr/10**.25), pri[TASKS[n].opt]).lr # the point before the onset, as it was
-    minimum = {n: {s: [10**smooth_curve(c['lrs'], c['losses'], 0.3)[0][int(np.argmin(smooth_curve(c['lrs'], c['losses'], 0.3)[2]))]
-                       for c in bank[n][s]] for s in bank[n]} for n in ns}
-    def onset_min(n, sg): # read from the same curve: the k-th answer of a task-seed is its k-th curve's
-        s = next(s for s in sgs[n] if any(x is sg for x in sgs[n][s])); k = [i for i, x in enumerate(sgs[n][s]) if x is sg][0]
-        return 10**(0.75*math.log10(sg.point[0]) + 0.25*math.log10(minimum[n][s][k])) / 5.62
+    lowest = {id(sg): lowest_log_lr(c) for n in ns for s in sgs[n] for sg, c in zip(sgs[n][s], bank[n][s])}
+    onset_min = lambda n, sg: 10**(0.75*math.log10(sg.point[0]) + 0.25*lowest[id(sg)]) / 5.62 # of the answer's own curve
     rows = {'rule alone (div 10)': evaluate(shrunk(10., 0., 0.)), 'prior alone': evaluate(lambda n, sg: pri[TASKS[n].opt]),
             'a quarter-decade before the onset': evaluate(quarter),
             'blend with the prior, half-way (log)': evaluate(lambda n, sg: math.sqrt(sg.lr*pri[TASKS[n].opt])),
@@ -342,7 +345,7 @@ def _steps_job(name):
 def cmd_divisor(o):
     "How far below the onset of the rise each task's best lr lies, and what in the task or the curve goes with it"
     from zoo import SPLIT
-    from fastlr_auto.suggest import suggest_lr, smooth_curve
+    from fastlr_auto.suggest import suggest_lr
     cache, bank = load(CACHE), load(CURVES)
     ns = [n for n in names(o) if n in bank and 'oracle' in cache.get(n, {})]
     size = {n: (t, b) for n, t, b in pool_map(_steps_job, ns, o['jobs'])}
@@ -350,7 +353,7 @@ def cmd_divisor(o):
     for n in ns:
         cs = [c for s in bank[n].values() for c in s]
         onset = np.median([math.log10(suggest_lr(c['lrs'], c['losses']).point[0]) for c in cs])
-        lowest = np.median([(lambda x, s: x[int(np.argmin(s))])(*smooth_curve(c['lrs'], c['losses'], 0.3)[::2]) for c in cs])
+        lowest = np.median([lowest_log_lr(c) for c in cs])
         rows.append((n, SPLIT[n], onset - cache[n]['oracle']['best_log_lr'], math.log10(size[n][0]), math.log10(size[n][1]), onset - lowest))
     print(f"{'task':18} half  log10(onset / best lr)  log10(fit steps)  log10(batch size)  onset - minimum (decades)")
     for r in sorted(rows, key=lambda r: r[2]): print(f'{r[0]:18} {r[1]:4}  {r[2]:22.2f}  {r[3]:16.2f}  {r[4]:17.2f}  {r[5]:8.2f}')

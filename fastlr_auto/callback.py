@@ -65,7 +65,7 @@ del _e
 class FitStart(NamedTuple):
     "What a caller that measured the start tells the controller about the fit it starts (see `AutoLR.expect`)"
     lr_max: list  # every group's lr_max, as passed to `fit_one_cycle`: a resumed fit rebuilds this very schedule
-    tests: list   # `(LRSuggestion, LRCurve, lr_max per group)` of each test that chose it: epoch 0 of the history
+    tests: list   # `(LRSuggestion, LRCurve)` of each test that chose it: epoch 0 of the history
 
 @patch
 def expect(self:AutoLR,
@@ -86,7 +86,7 @@ def before_fit(self:AutoLR):
     else: self.n_fit += 1; self.scale = self.target = 1.; self.prev = self.fit_lr_max = None
     if start is not None:
         self.fit_lr_max = [float(v) for v in start.lr_max]
-        for sg, crv, lr_max in start.tests: self._record(self.n_fit, 0, math.nan, sg, crv, lr_max)
+        for sg, crv in start.tests: self._record(self.n_fit, 0, math.nan, sg, crv, np.array(self.fit_lr_max))
     self._wrap_schedule()
     self.distributed, self.tb_cb = is_distributed(), tb_callback(self.learn)
     test_start = self.check_start and not (start and start.tests) and not self.start_epoch

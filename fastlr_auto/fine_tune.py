@@ -82,21 +82,20 @@ def _noted(learn, what, sg, crv):
     "`(sg, crv)` with `what` the test was before its reason, and a note when an epoch is shorter than the test"
     return sg._replace(reason=f'{what}: {sg.reason}{short_epoch_note(len(crv), steps_per_epoch(learn))}'), crv
 
-def _fixed_ratio(learn, ref, lr_mult, epochs, init_num_it):
+def _fixed_ratio(learn, ref, prior, lr_mult, epochs, init_num_it):
     "The unfrozen phase at a ratio given (`lr_mult`; None: one group), from one test of every group: `(lr_max, tests)`"
     n, mult = len(learn.opt.param_lists), ifnone(lr_mult, 1.)
     mults = group_mults(mult, n)
     if ref is None: sg, crv = start_suggestion(learn, *start_window(learn, epochs, init_num_it), lr_ratios=mults)
     else:
         crv = learn.range_test(ref/10**HEAD_SPAN[0], ref*10**HEAD_SPAN[1], num_it=RATIO_IT, lr_ratios=mults)
-        sg = toward_prior(rank0_suggestion(crv, keep_lr=ref), ref*UNFROZEN_PRIOR)
+        sg = toward_prior(rank0_suggestion(crv, keep_lr=ref), prior)
     why = f'lr_mult {lr_mult:g} fixed' if lr_mult is not None and n > 1 else 'one group'
     return spread(sg.lr, mult, n), [_noted(learn, f'unfrozen, {why}', sg, crv)]
 
-def _measured_ratio(learn, ref, epochs, init_num_it):
+def _measured_ratio(learn, ref, prior, epochs, init_num_it):
     "The unfrozen phase's lrs from the two ratio tests (`measure_lr_mult`, `ratio_decision`): `(lr_max, tests)`"
     n, tests = len(learn.opt.param_lists), []
-    prior = None if ref is None else ref*UNFROZEN_PRIOR
     if ref is None: # no frozen phase: the head's lr from a full test of the head alone, which is also the prior
         sg, crv = start_suggestion(learn, *start_window(learn, epochs, init_num_it), lr_ratios=[STILL]*(n-1) + [1.])
         ref, prior, tests = sg.lr, sg.lr, [_noted(learn, 'no frozen phase, head alone', sg, crv)]
@@ -122,16 +121,17 @@ def fine_tune_auto(self:Learner,
     check_epochs(epochs, 'epochs'); check_epochs(freeze_epochs, 'freeze_epochs', lo=0)
     if lr_mult is not None: check_num('lr_mult', lr_mult, 1, 1e12, lo_ok=True)
     check_fit_args(dict(kwargs, pct_start=pct_start, div=div), init_num_it, auto)
-    ctl, ref = ifnone(auto, AutoLR()), None
+    ctl, ref, prior = ifnone(auto, AutoLR()), None, None
     if freeze_epochs:
         self.freeze()
         sg, crv = start_suggestion(self, *start_window(self, freeze_epochs + epochs, init_num_it))
         tests = [_noted(self, 'frozen body, head alone', sg, crv)]
         fit_from(self, freeze_epochs, sg.lr, ctl, tests, pct_start=0.99, **kwargs)
         ref = float(ctl.lr_max[-1]) # the head's lr where the frozen phase left it
+        prior = ref*UNFROZEN_PRIOR  # what the unfrozen phase falls back on
     self.unfreeze()
     if self.opt is None: self.create_opt()
     if len(self.opt.param_lists) == 1 or lr_mult is not None:
-        lr_max, tests = _fixed_ratio(self, ref, lr_mult, epochs, init_num_it)
-    else: lr_max, tests = _measured_ratio(self, ref, epochs, init_num_it)
+        lr_max, tests = _fixed_ratio(self, ref, prior, lr_mult, epochs, init_num_it)
+    else: lr_max, tests = _measured_ratio(self, ref, prior, epochs, init_num_it)
     fit_from(self, epochs, lr_max, ctl, tests, pct_start=pct_start, div=div, **kwargs)

@@ -103,8 +103,7 @@ def fit_from(
     "`fit_one_cycle(n_epoch, lr_max)` under `ctl`, told (a `FitStart`) each group's lr_max and the tests that chose it"
     if learn.opt is None: learn.create_opt() # as `fit` would
     learn.opt.set_hyper('lr', lr_max) # spread over the groups as `fit_one_cycle` spreads it
-    per_group = [float(h['lr']) for h in learn.opt.hypers]
-    ctl.expect(FitStart(per_group, [(sg, crv, np.array(per_group)) for sg, crv in tests]))
+    ctl.expect(FitStart([float(h['lr']) for h in learn.opt.hypers], list(tests)))
     learn.fit_one_cycle(n_epoch, lr_max, cbs=L(kwargs.pop('cbs', None)) + [ctl], **kwargs)
 
 def _resumed_lr_max(saved):
