@@ -8,11 +8,11 @@
     python bench/run.py args              # the five entry points' own arguments
     python bench/run.py divisor           # how far below the onset each task's best lr lies, and what goes with it
     python bench/run.py finetune          # fine_tune_auto with the unfrozen phase's prior at 1x and 0.5x the frozen lr
-    python bench/run.py trials            # a measurement: do short trial fits at 3 lrs around the start answer pick better?
+    python bench/run.py trials            # a measurement: short trial fits at 3 lrs around the start answer, judged by training or validation loss
 
 Options, all `--name=value`: `--tasks=a,b` (default: all), `--seeds=3`, `--jobs=2` (worker processes, one torch
 thread each), `--half=dev|held|all`; `--controller=budget:0.1` (zoo, report), `--priors=1,0.5` (finetune),
-`--shares=0.1,0.3` (trials). The oracle is the best mean metric of `fit_one_cycle(epochs, lr_max)` over
+`--shares=0.1,0.2` (trials). The oracle is the best mean metric of `fit_one_cycle(epochs, lr_max)` over
 a half-decade grid (searched outward from 3e-3 for Adam, 1e-1 for SGD, until two grid points past the best are
 worse on each side) and the two quarter-decade neighbours of the best, 3 seeds.
 """
@@ -94,6 +94,7 @@ def fit(name, method, seed, lr=None, controller=None):
     return out
 
 from fastai.basics import Callback, CancelValidException, CancelFitException
+from fastai.callback.schedule import ParamScheduler
 import torch as _torch
 class NoValid(Callback):
     "No validation during the fit: the bench reads the metric once, after it"
@@ -305,7 +306,17 @@ class StopAfter(Callback):
         v = float(self.learn.loss); self.losses.append(v if math.isfinite(v) else math.inf)
         if len(self.losses) >= self.n: raise CancelFitException()
 
+class Compress(Callback):
+    "The whole one-cycle schedule run over the first `n` training batches (after `ParamScheduler`, which it overrides)"
+    order = 61
+    def __init__(self, n): self.n, self.i = n, 0
+    def before_batch(self):
+        if not self.training: return
+        ps = next(c for c in self.learn.cbs if isinstance(c, ParamScheduler))
+        ps._update_val(min(self.i/self.n, 1.)); self.i += 1
+
 TRIALS = (1/3, 1., 3.) # candidates, as multiples of the start answer
+KINDS = ('prefix', 'whole') # a trial is the fit's first batches, or the whole one-cycle squeezed into them
 def _trial_job(args):
     name, seed, share = args
     import zoo
@@ -316,10 +327,13 @@ def _trial_job(args):
         if learn.opt is None: learn.create_opt()
         sg, _ = start_suggestion(learn, *start_window(learn, t.epochs))
         n, out = max(5, int(share * t.epochs * len(learn.dls.train))), {}
-        for f in TRIALS:
-            cb = StopAfter(n)
-            with LearnerSnapshot(learn): learn.fit_one_cycle(t.epochs, sg.lr*f, cbs=[NoValid(), cb])
-            out[f] = float(np.mean(cb.losses[-max(1, n//5):])) # the trial's last fifth
+        for kind in KINDS:
+            for f in TRIALS:
+                cb = StopAfter(n)
+                with LearnerSnapshot(learn):
+                    learn.fit_one_cycle(t.epochs, sg.lr*f, cbs=[NoValid(), cb] + ([Compress(n)] if kind == 'whole' else []))
+                    v = float(learn.validate()[0])
+                out[kind, f] = dict(train=float(np.mean(cb.losses[-max(1, n//5):])), valid=v if math.isfinite(v) else math.inf)
     return name, seed, sg.lr, out
 
 def cmd_trials(o):
@@ -327,15 +341,16 @@ def cmd_trials(o):
     cache = load(CACHE)
     from zoo import SPLIT
     ns = [n for n in names(o) if 'oracle' in cache.get(n, {})]
-    for share in [float(v) for v in (o['shares'] or '0.1,0.3').split(',')]:
-        per = {'answer': {'dev': {}, 'held': {}}, 'trials': {'dev': {}, 'held': {}}}
+    for share in [float(v) for v in (o['shares'] or '0.1,0.2').split(',')]:
+        per = {}
         for n, s, lr, out in pool_map(_trial_job, [(n, s, share) for n in ns for s in range(o['seeds'])], o['jobs']):
-            pick = min(out, key=out.get)
-            per['answer'][SPLIT[n]].setdefault(n, []).append(grid_score(cache[n]['oracle'], lr))
-            per['trials'][SPLIT[n]].setdefault(n, []).append(grid_score(cache[n]['oracle'], lr*pick))
-        print(f'trial fits of {share:.0%} of the fit each ({3*share:.0%} of a fit in all), scored on the oracle grids:')
-        for h in ('dev', 'held'):
-            for k in ('answer', 'trials'): print(summary(per[k][h], f'{h:4} {k}'))
+            add = lambda k, f: per.setdefault(k, {'dev': {}, 'held': {}})[SPLIT[n]].setdefault(n, []).append(grid_score(cache[n]['oracle'], lr*f))
+            add('the answer, no trials', 1.)
+            for kind in KINDS:
+                for judge in ('train', 'valid'): add(f'{kind}, by {judge} loss', min(TRIALS, key=lambda f: out[kind, f][judge]))
+        print(f'\ntrial fits of {share:.0%} of the fit each ({3*share:.0%} of a fit in all), scored on the oracle grids:')
+        for k, v in per.items():
+            for h in ('dev', 'held'): print(summary(v[h], f'{k[:26]:26} {h:4}'))
 
 def _steps_job(name):
     import zoo
@@ -361,9 +376,24 @@ def cmd_divisor(o):
         R = np.array([r[2:] for r in rows if r[1] == h])
         cor = ', '.join(f'{k} {np.corrcoef(R[:, 0], R[:, j])[0, 1]:+.2f}' for j, k in ((1, 'fit steps'), (2, 'batch size'), (3, 'onset - minimum')))
         print(f'{h}: log10(onset / best lr) median {np.median(R[:, 0]):.2f}, spread (sd) {R[:, 0].std():.2f} decades; correlation with {cor}')
+    ceiling(ns, cache, bank)
     for d in (.25, .5): # what an answer that far from the best costs, on its worse side
         off = [min(grid_score(cache[n]['oracle'], 10**(cache[n]['oracle']['best_log_lr'] + s*d)) for s in (-1, 1)) for n in ns]
         print(f'{d:g} decade from the best lr: the grid keeps {np.median(off):.3f} of the best (median task), {np.percentile(off, 25):.3f} (lower quartile)')
+
+def ceiling(ns, cache, bank):
+    "The best any rule `a*onset + (1-a)*minimum - d` (log10 lr) can do, its `a` and `d` chosen with hindsight on each half itself"
+    from zoo import SPLIT
+    from fastlr_auto.suggest import suggest_lr
+    at = {n: [[(math.log10(suggest_lr(c['lrs'], c['losses']).point[0]), lowest_log_lr(c)) for c in s] for s in bank[n].values()] for n in ns}
+    def task(n, a, d): return np.mean([np.median([grid_score(cache[n]['oracle'], 10**(a*o + (1-a)*m - d)) for o, m in s]) for s in at[n]])
+    for h in ('dev', 'held'):
+        hs = [n for n in ns if SPLIT[n] == h]
+        for label, blends in (('onset alone', (1.,)), ('onset and minimum blended', (0., .25, .5, .75, 1.))):
+            best = max(((a, d) for a in blends for d in np.arange(0, 2.01, .125)), key=lambda k: np.mean([task(n, *k) for n in hs]))
+            sc = [task(n, *best) for n in hs]
+            print(f'{h}: the best {label} (a {best[0]:g}, {best[1]:g} decades below), chosen on this half itself: '
+                  f'mean {np.mean(sc):.3f}, worst task {min(sc):.3f} ({hs[int(np.argmin(sc))]})')
 
 # --- the project over the zoo --------------------------------------------------------------------------------------
 def _zoo_job(args):
@@ -376,7 +406,7 @@ def _zoo_job(args):
         else: res[m] = r
     if controller: return name, seed, res # a variant of AutoLR's settings: fit_auto_cycle and its time ratio only
     if seed == 0: # the drop-in callback's cost over the same fit without it ('grid' at the oracle's lr `lr`), once a task:
-        while sum(res.get('plain', [])) < 3 and len(res.get('plain', [])) < 20: # interleaved, repeated until the plain fits add up to 3 s
+        while (sum(res.get('plain', [])) < 3 or len(res.get('plain', [])) < 4) and len(res.get('plain', [])) < 20: # interleaved, repeated: 4 plain fits and 3 s at least
             for m in ('grid', 'autolr', 'autolr', 'grid'): res.setdefault('plain' if m == 'grid' else m, []).append(fit(name, m, seed, lr)['secs'])
     if t.finetune:
         for m in (('fine_tune_auto', 'fastai_ft') if seed % 2 == 0 else ('fastai_ft', 'fine_tune_auto')): res[m] = fit(name, m, seed)
@@ -442,7 +472,7 @@ def report(o=None):
     print(f'cost: fit_auto_cycle / (lr_find + fit_one_cycle): median {np.median(c):.2f}, worst {c.max():.2f} ({max(cost, key=cost.get)})')
     if drop:
         d = np.array(list(drop.values()))
-        print(f'cost: a fit with AutoLR() / the same fit without (seed 0, interleaved, repeated to 3 s): median {np.median(d):.3f}, worst {d.max():.3f} ({max(drop, key=drop.get)})')
+        print(f'cost: a fit with AutoLR() / the same fit without (seed 0, interleaved, 4 times and 3 s at least): median {np.median(d):.3f}, worst {d.max():.3f} ({max(drop, key=drop.get)})')
     print(f"({results.get('minutes', float('nan')):.1f} min for the zoo's runs, every one in {f.name})")
 
 # --- the arguments --------------------------------------------------------------------------------------------------
