@@ -394,6 +394,16 @@ def ceiling(ns, cache, bank):
             sc = [task(n, *best) for n in hs]
             print(f'{h}: the best {label} (a {best[0]:g}, {best[1]:g} decades below), chosen on this half itself: '
                   f'mean {np.mean(sc):.3f}, worst task {min(sc):.3f} ({hs[int(np.argmin(sc))]})')
+    # a search: whole fits at the rule's answer times each of `fs`, the best kept, read from the oracle grid (an upper
+    # bound: a search judges each fit by its validation set, once, not by a mean over seeds)
+    from zoo import TASKS
+    from fastlr_auto.suggest import toward_prior, Rule
+    ans = {n: [[toward_prior(suggest_lr(c['lrs'], c['losses']), getattr(Rule, f'prior_{TASKS[n].opt}')).lr for c in s]
+               for s in bank[n].values()] for n in ns}
+    for fs in ((1.,), (1/3, 1., 3.), (.1, 1/3, 1., 3., 10.)):
+        per = {h: {n: [np.median([max(grid_score(cache[n]['oracle'], lr*f) for f in fs) for lr in s]) for s in ans[n]]
+                   for n in ns if SPLIT[n] == h} for h in ('dev', 'held')}
+        for h in ('dev', 'held'): print(summary(per[h], f'{h:4} the best of {len(fs)} whole fit{"s"*(len(fs) > 1)}'))
 
 # --- the project over the zoo --------------------------------------------------------------------------------------
 def _zoo_job(args):
