@@ -217,6 +217,12 @@ def priors(cache, ns):
     from zoo import TASKS
     return {k: float(10**np.median([cache[n]['oracle']['best_log_lr'] for n in ns if TASKS[n].opt == k])) for k in ('adam', 'sgd')}
 
+def rule_lr(name, sg):
+    "The start lr `fit_auto_cycle` takes from the rule's answer `sg` on task `name`: shrunk toward its optimizer's prior"
+    from zoo import TASKS
+    from fastlr_auto.suggest import toward_prior, Rule
+    return toward_prior(sg, getattr(Rule, f'prior_{TASKS[name].opt}')).lr
+
 def cmd_choose(o):
     "Choose `Rule.div`, `Rule.guess`, `Rule.trust` and the priors on the dev half's cached curves, scored on the oracle grids; print both halves"
     from zoo import SPLIT, TASKS
@@ -253,7 +259,7 @@ def cmd_choose(o):
             'onset 0.75 + minimum 0.25 (log), /5.62': evaluate(onset_min),
             f'3 at once: div {full[0]:g} g {full[1]:g} t {full[2]:g}': scored[full],
             f'div alone: div {best[0]:g} g {best[1]:g} t {best[2]:g}': scored[best],
-            'Rule() (the defaults now)': evaluate(lambda n, sg: toward_prior(sg, getattr(Rule, f'prior_{TASKS[n].opt}')).lr)}
+            'Rule() (the defaults now)': evaluate(rule_lr)}
     for label, per in rows.items():
         for h in ('dev', 'held'): print(summary(per[h], f'{label[:34]:34} {h}'))
     for g in (0., .1):
@@ -310,10 +316,10 @@ class Compress(Callback):
     "The whole one-cycle schedule run over the first `n` training batches (after `ParamScheduler`, which it overrides)"
     order = 61
     def __init__(self, n): self.n, self.i = n, 0
+    def before_fit(self): self.sched = next(c for c in self.learn.cbs if isinstance(c, ParamScheduler))
     def before_batch(self):
         if not self.training: return
-        ps = next(c for c in self.learn.cbs if isinstance(c, ParamScheduler))
-        ps._update_val(min(self.i/self.n, 1.)); self.i += 1
+        self.sched._update_val(min(self.i/self.n, 1.)); self.i += 1
 
 TRIALS = (1/3, 1., 3.) # candidates, as multiples of the start answer
 KINDS = ('prefix', 'whole') # a trial is the fit's first batches, or the whole one-cycle squeezed into them
@@ -364,11 +370,12 @@ def cmd_divisor(o):
     cache, bank = load(CACHE), load(CURVES)
     ns = [n for n in names(o) if n in bank and 'oracle' in cache.get(n, {})]
     size = {n: (t, b) for n, t, b in pool_map(_steps_job, ns, o['jobs'])}
+    sgs = {n: [[suggest_lr(c['lrs'], c['losses']) for c in s] for s in bank[n].values()] for n in ns} # per seed, per order
+    low = {n: [[lowest_log_lr(c) for c in s] for s in bank[n].values()] for n in ns}
     rows = []
     for n in ns:
-        cs = [c for s in bank[n].values() for c in s]
-        onset = np.median([math.log10(suggest_lr(c['lrs'], c['losses']).point[0]) for c in cs])
-        lowest = np.median([lowest_log_lr(c) for c in cs])
+        onset = np.median([math.log10(sg.point[0]) for s in sgs[n] for sg in s])
+        lowest = np.median([v for s in low[n] for v in s])
         rows.append((n, SPLIT[n], onset - cache[n]['oracle']['best_log_lr'], math.log10(size[n][0]), math.log10(size[n][1]), onset - lowest))
     print(f"{'task':18} half  log10(onset / best lr)  log10(fit steps)  log10(batch size)  onset - minimum (decades)")
     for r in sorted(rows, key=lambda r: r[2]): print(f'{r[0]:18} {r[1]:4}  {r[2]:22.2f}  {r[3]:16.2f}  {r[4]:17.2f}  {r[5]:8.2f}')
@@ -376,16 +383,15 @@ def cmd_divisor(o):
         R = np.array([r[2:] for r in rows if r[1] == h])
         cor = ', '.join(f'{k} {np.corrcoef(R[:, 0], R[:, j])[0, 1]:+.2f}' for j, k in ((1, 'fit steps'), (2, 'batch size'), (3, 'onset - minimum')))
         print(f'{h}: log10(onset / best lr) median {np.median(R[:, 0]):.2f}, spread (sd) {R[:, 0].std():.2f} decades; correlation with {cor}')
-    ceiling(ns, cache, bank)
+    ceiling(ns, cache, sgs, low)
     for d in (.25, .5): # what an answer that far from the best costs, on its worse side
         off = [min(grid_score(cache[n]['oracle'], 10**(cache[n]['oracle']['best_log_lr'] + s*d)) for s in (-1, 1)) for n in ns]
         print(f'{d:g} decade from the best lr: the grid keeps {np.median(off):.3f} of the best (median task), {np.percentile(off, 25):.3f} (lower quartile)')
 
-def ceiling(ns, cache, bank):
-    "The best any rule `a*onset + (1-a)*minimum - d` (log10 lr) can do, its `a` and `d` chosen with hindsight on each half itself"
+def ceiling(ns, cache, sgs, low):
+    "The best any rule `a*onset + (1-a)*minimum - d` (log10 lr) can do, its `a` and `d` chosen with hindsight on each half; a search's"
     from zoo import SPLIT
-    from fastlr_auto.suggest import suggest_lr
-    at = {n: [[(math.log10(suggest_lr(c['lrs'], c['losses']).point[0]), lowest_log_lr(c)) for c in s] for s in bank[n].values()] for n in ns}
+    at = {n: [list(zip([math.log10(sg.point[0]) for sg in s], m)) for s, m in zip(sgs[n], low[n])] for n in ns}
     def task(n, a, d): return np.mean([np.median([grid_score(cache[n]['oracle'], 10**(a*o + (1-a)*m - d)) for o, m in s]) for s in at[n]])
     for h in ('dev', 'held'):
         hs = [n for n in ns if SPLIT[n] == h]
@@ -396,10 +402,7 @@ def ceiling(ns, cache, bank):
                   f'mean {np.mean(sc):.3f}, worst task {min(sc):.3f} ({hs[int(np.argmin(sc))]})')
     # a search: whole fits at the rule's answer times each of `fs`, the best kept, read from the oracle grid (an upper
     # bound: a search judges each fit by its validation set, once, not by a mean over seeds)
-    from zoo import TASKS
-    from fastlr_auto.suggest import toward_prior, Rule
-    ans = {n: [[toward_prior(suggest_lr(c['lrs'], c['losses']), getattr(Rule, f'prior_{TASKS[n].opt}')).lr for c in s]
-               for s in bank[n].values()] for n in ns}
+    ans = {n: [[rule_lr(n, sg) for sg in s] for s in sgs[n]] for n in ns}
     for fs in ((1.,), (1/3, 1., 3.), (.1, 1/3, 1., 3., 10.)):
         per = {h: {n: [np.median([max(grid_score(cache[n]['oracle'], lr*f) for f in fs) for lr in s]) for s in ans[n]]
                    for n in ns if SPLIT[n] == h} for h in ('dev', 'held')}
