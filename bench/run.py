@@ -9,6 +9,8 @@
     python bench/run.py divisor           # how far below the onset each task's best lr lies, and what goes with it
     python bench/run.py finetune          # fine_tune_auto with the unfrozen phase's prior at 1x and 0.5x the frozen lr
     python bench/run.py trials            # a measurement: short trial fits at 3 lrs around the start answer, judged by training or validation loss
+    python bench/run.py dropin            # fit_one_cycle(n, lr, cbs=AutoLR()) from fastai's default lr and from 100x, 10x below, at and 10x above the oracle's
+    python bench/run.py short             # the drop-in's short start tests: the rule's error by test length and confidence
 
 Options, all `--name=value`: `--tasks=a,b` (default: all), `--seeds=3`, `--jobs=2` (worker processes, one torch
 thread each), `--half=dev|held|all`; `--controller=budget:0.1` (zoo, report), `--priors=1,0.5` (finetune),
@@ -205,6 +207,92 @@ def cmd_curves(o):
     for name, seed, out in pool_map(_curve_job, todo, o['jobs']): bank.setdefault(name, {})[str(seed)] = out
     CURVES.write_text(json.dumps(bank))
     print(f'{len(todo)} task-seeds recorded in {CURVES.name}')
+
+SHORT = HERE/'zoo_short.json'
+STARTS = dict(default=None, oracle_100=-2., oracle_10=-1., oracle=0., oracle_x10=1.) # the drop-in's starts: fastai's default lr, or decades from the oracle's
+LENGTHS = (12, 20, 40) # AutoLR's shortest test, a 5 % budget's test of a short fit, its longest
+def start_lr(name, start, cache):
+    "The lr_max a drop-in fit starts from: fastai's default (`defaults.lr`), or the oracle's times 10**`STARTS[start]`"
+    from fastai.basics import defaults
+    return defaults.lr if STARTS[start] is None else 10**(cache[name]['oracle']['best_log_lr'] + STARTS[start])
+
+def _short_job(args):
+    "The drop-in's start test (AutoLR's window around the start lr) at each start and length, for one task and seed"
+    name, seed, cache = args
+    import zoo
+    from fastlr_auto.all import AutoLR
+    learn, out = zoo.make(name, seed), {}
+    lo, hi = AutoLR.start_span
+    with learn.no_bar(), learn.no_logging():
+        if learn.opt is None: learn.create_opt()
+        for start in STARTS:
+            lr = start_lr(name, start, cache)
+            for n in LENGTHS:
+                c = learn.range_test(lr/10**lo, lr*10**hi, num_it=n, shuffle_seed=seed)
+                out[f'{start} {n}'] = dict(lrs=[float(f'{v:.5g}') for v in c.lrs], losses=[float(f'{v:.6g}') for v in c.losses])
+    return name, seed, out
+
+BINS = (0, .05, .1, .25, .5, .75, 1.01)
+def _bin(c): return next(i for i in range(len(BINS)-1) if c < BINS[i+1])
+
+def cmd_short(o):
+    "The drop-in's short start tests (recorded once: every start, every length): the rule's error against the oracle's lr by test length and confidence"
+    from zoo import SPLIT
+    from fastlr_auto.suggest import suggest_lr
+    cache, bank = load(CACHE), load(SHORT)
+    todo = [(n, s, cache) for n in names(o) for s in range(o['seeds']) if str(s) not in bank.get(n, {}) and 'oracle' in cache.get(n, {})]
+    if todo:
+        for name, seed, out in pool_map(_short_job, todo, o['jobs']): bank.setdefault(name, {})[str(seed)] = out
+        SHORT.write_text(json.dumps(bank)); print(f'{len(todo)} task-seeds recorded in {SHORT.name}')
+    err = {} # (half, length, bin) -> errors in decades
+    ns = [n for n in names(o) if n in bank]
+    def add(n, length, c):
+        if len(c['losses']) < 5: return
+        sg = suggest_lr(c['lrs'], c['losses'])
+        err.setdefault((SPLIT[n], length, _bin(sg.confidence)), []).append(abs(math.log10(sg.lr) - cache[n]['oracle']['best_log_lr']))
+    for n in ns:
+        for seed in bank[n].values():
+            for k, c in seed.items(): add(n, int(k.split()[1]), c)
+    for n, seeds in load(CURVES).items(): # the first range test's curves (75 steps), for comparison
+        if n in ns:
+            for seed in seeds.values():
+                for c in seed: add(n, 75, c)
+    print('|log10(answer / oracle lr)| per test length and confidence bin: median, the share within half a decade (count)')
+    print(f"{'':11}" + ''.join(f'[{a:.2f},{min(z, 1):.2f})'.ljust(20) for a, z in zip(BINS[:-1], BINS[1:])))
+    for h in ('dev', 'held'):
+        for length in LENGTHS + (75,):
+            cells = [err.get((h, length, b)) for b in range(len(BINS)-1)]
+            print(f'{h:4} {length:2} st ' + ''.join((f'{np.median(e):.2f} {np.mean(np.array(e) < .5):4.0%} ({len(e)})' if e else '-').ljust(20) for e in cells))
+
+def _dropin_job(args):
+    name, seed, lrs = args
+    return name, seed, {k: fit(name, 'autolr', seed, lr)['metric'] for k, lr in lrs.items()}
+
+def cmd_dropin(o):
+    "The drop-in's value: fit_one_cycle(n, lr, cbs=AutoLR()) from each start, beside the same fit without it and fit_auto_cycle"
+    cache = load(CACHE)
+    ns = [n for n in names(o) if 'oracle' in cache.get(n, {})]
+    jobs = [(n, s, {k: start_lr(n, k, cache) for k in STARTS}) for n in ns for s in range(o['seeds'])]
+    got, t0, out = {}, time.perf_counter(), HERE/'zoo_dropin.json'
+    for n, s, res in pool_map(_dropin_job, jobs, o['jobs']): got.setdefault(n, {})[str(s)] = res
+    if o['tasks'] or o['half'] != 'all': got = {**load(out).get('runs', {}), **got}
+    out.write_text(json.dumps(dict(runs=got, minutes=(time.perf_counter() - t0)/60), indent=0))
+    dropin_report(got)
+
+def dropin_report(got=None):
+    "The drop-in's table, from zoo_dropin.json: per start and half, with AutoLR(), without it (the cached default run, or the oracle grid), and fit_auto_cycle"
+    from zoo import SPLIT, score
+    cache, got = load(CACHE), got or load(HERE/'zoo_dropin.json')['runs']
+    sc, _, _ = scores()
+    for h in ('dev', 'held'):
+        print(summary({n: v for n, v in sc['auto'][h].items() if n in got}, f'{h:4} fit_auto_cycle'))
+        for k in STARTS:
+            with_cb = {n: [score(got[n][s][k], cache[n]['oracle']['best']) for s in sorted(got[n])] for n in got if SPLIT[n] == h}
+            if k == 'default': without = {n: [score(cache[n]['peers'][s]['default']['metric'], cache[n]['oracle']['best']) for s in sorted(got[n])] for n in with_cb}
+            else: without = {n: [grid_score(cache[n]['oracle'], start_lr(n, k, cache))] for n in with_cb}
+            print(summary(with_cb, f'{h:4} {k:10} AutoLR'))
+            print(summary(without, f'{h:4} {k:10} without'))
+        print()
 
 def lowest_log_lr(c):
     "log10 of the lr where a cached curve `c`, smoothed as the rule smooths it, is lowest"
@@ -511,6 +599,7 @@ def cmd_args(o):
 
 if __name__ == '__main__':
     cmds = dict(oracle=cmd_oracle, curves=cmd_curves, choose=cmd_choose, zoo=cmd_zoo, report=report, args=cmd_args,
-                divisor=cmd_divisor, finetune=cmd_finetune, trials=cmd_trials)
+                divisor=cmd_divisor, finetune=cmd_finetune, trials=cmd_trials, short=cmd_short,
+                dropin=cmd_dropin)
     if len(sys.argv) < 2 or sys.argv[1] not in cmds: sys.exit(__doc__)
     cmds[sys.argv[1]](opts())
