@@ -27,10 +27,12 @@ def _parser():
                        description='Train a small CNN on scikit-learn\'s bundled 8x8 digits (no download) with '
                                    'learn.fit_auto_cycle: print fastai\'s progress table with the applied lr_max '
                                    'column and the controller\'s decisions, compare with fastai\'s lr_find + '
-                                   'fit_one_cycle on the same data and seed, and save the plots (PNG) and the '
-                                   'decision history (CSV) into --out.')
+                                   'fit_one_cycle on the same data over --seeds seeds (accuracy, spread, wins, '
+                                   'time), and save the plots (PNG) and the decision history (CSV) into --out.')
     d.add_argument('--epochs', type=_positive_int, default=4, help='epochs to train (default: 4)')
     d.add_argument('--seed', type=int, default=42, help='random seed of the model and the shuffling (default: 42)')
+    d.add_argument('--seeds', type=_positive_int, default=3,
+                   help='seeds compared, from --seed on; the first is shown in full (default: 3)')
     d.add_argument('--out', type=Path, default=Path('fastlr_auto_demo'),
                    help='folder for the plots and the CSV (default: ./fastlr_auto_demo)')
     return p
@@ -43,39 +45,65 @@ def _check_out(out):
     probe.write_text(''); probe.unlink()
 
 # %% ../nbs/09_cli.ipynb #30b017e4
-def demo(epochs=4, seed=42, out=Path('fastlr_auto_demo')):
-    "Train the digits CNN with `fit_auto_cycle` and with fastai's `lr_find` + `fit_one_cycle`; save plots and history"
-    import matplotlib; matplotlib.use('Agg')
+def _decisions(h, width=100):
+    "The history's main columns and each decision's reason, cut so that every line fits `width` columns"
+    from fastlr_auto.report import brief_reason
+    t = h[['epoch', 'lr_before', 'suggested', 'confidence', 'lr_max_0', 'num_it']]
+    fmt = dict(index=False, float_format=lambda v: f'{v:.3g}', justify='left')
+    room = width - max(map(len, t.to_string(**fmt).splitlines())) - 1 # what the reason column may take
+    why = h.detail.map(lambda r: brief_reason(r, max(room, 12)))
+    return t.assign(reason=why.str.ljust(why.str.len().max())).to_string(**fmt) # the reasons aligned left
+
+def _both(seed, epochs, quiet):
+    "Accuracy and seconds of `fit_auto_cycle` and of `lr_find` + `fit_one_cycle` for `seed`, and the two learners"
+    from contextlib import nullcontext
     from .test_utils import digits_learner
     from . import learner # patches `Learner.fit_auto_cycle`
-    from .report import brief_reason
+    res = []
+    for auto in (True, False):
+        learn = digits_learner(seed=seed, bs=16) # 90 batches an epoch: room in the budget for tests between epochs
+        with (learn.no_bar() if quiet else nullcontext()), (learn.no_logging() if quiet else nullcontext()):
+            if not auto and not quiet: print("\n2. fastai's workflow, same data and seed: lr_find() valley, then "
+                                              "fit_one_cycle(epochs, lr)")
+            t0 = time.perf_counter()
+            if auto: learn.fit_auto_cycle(epochs)
+            else:
+                lr = learn.lr_find(show_plot=False).valley
+                if not quiet: print(f'lr_find valley: {lr:.3g}')
+                learn.fit_one_cycle(epochs, lr)
+            secs = time.perf_counter() - t0
+        if auto and not quiet: print('\ndecisions (learn.auto_lr.history):\n' + _decisions(learn.auto_lr.history))
+        res.append((float(learn.recorder.values[-1][2]), secs, learn))
+    return res
+
+def demo(epochs=4, seed=42, out=Path('fastlr_auto_demo'), seeds=3):
+    "Train the digits CNN with `fit_auto_cycle` and with `lr_find` + `fit_one_cycle` over `seeds` seeds; save plots"
+    import matplotlib; matplotlib.use('Agg')
+    import numpy as np
     _check_out(out)
-    print(f'fastlr_auto demo: a CNN on the 8x8 digits bundled with scikit-learn, {epochs} epochs, seed {seed}\n')
-    print('1. learn.fit_auto_cycle(epochs): a range test picks lr_max, short tests re-measure it between epochs '
-          '(5 % of the steps)')
-    # 90 batches an epoch: the budget (5 % of the steps) has room for tests between epochs
-    learn = digits_learner(seed=seed, bs=16)
-    t0 = time.perf_counter()
-    learn.fit_auto_cycle(epochs)
-    t_auto, acc_auto = time.perf_counter() - t0, float(learn.recorder.values[-1][2])
-    h = learn.auto_lr.history
-    print('\ndecisions (learn.auto_lr.history):')
-    t = h[['epoch', 'lr_before', 'suggested', 'confidence', 'lr_max_0', 'num_it']]
-    t = t.assign(reason=h.detail.map(lambda r: brief_reason(r, 48)))
-    print(t.to_string(index=False, float_format=lambda v: f'{v:.3g}', justify='left')) # fits a 100-column terminal
-    print("\n2. fastai's workflow on the same data and seed: lr_find() valley, then fit_one_cycle(epochs, lr)")
-    ref = digits_learner(seed=seed, bs=16)
-    t0 = time.perf_counter()
-    lr = ref.lr_find(show_plot=False).valley
-    print(f'lr_find valley: {lr:.3g}')
-    ref.fit_one_cycle(epochs, lr)
-    t_ref, acc_ref = time.perf_counter() - t0, float(ref.recorder.values[-1][2])
-    print(f"\n{'':28}{'accuracy':>10}{'seconds':>9}")
-    print(f"{'fit_auto_cycle':28}{acc_auto:>10.4f}{t_auto:>9.1f}")
-    print(f"{'lr_find + fit_one_cycle':28}{acc_ref:>10.4f}{t_ref:>9.1f}")
+    print(f'fastlr_auto demo: a CNN on the 8x8 digits bundled with scikit-learn, {epochs} epochs, '
+          f'{seeds} seed{"s"*(seeds > 1)}\n')
+    print(f'1. learn.fit_auto_cycle(epochs), seed {seed}: a range test picks lr_max, short tests')
+    print('   re-measure it between epochs (5 % of the steps)')
+    runs = [_both(seed, epochs, quiet=False)]
+    learn = runs[0][0][2]
+    if seeds > 1: print(f'\n3. both again on seed{f"s {seed+1}-" if seeds > 2 else " "}{seed+seeds-1}, quietly')
+    runs += [_both(s, epochs, quiet=True) for s in range(seed+1, seed+seeds)]
+    acc, secs = (np.array([[r[k] for r in run] for run in runs]) for k in (0, 1)) # (seed, method)
+    print(f"\n{'accuracy':<10}{'fit_auto_cycle':<24}lr_find + fit_one_cycle")
+    for s, a, t in zip(range(seed, seed+seeds), acc, secs):
+        print(f'{"seed " + str(s):<10}{f"{a[0]:.4f} ({t[0]:.1f} s)":<24}{a[1]:.4f} ({t[1]:.1f} s)')
+    sd = lambda v: f' ± {v.std(ddof=1):.4f}' if len(v) > 1 else ''
+    print(f"{'mean':<10}{f'{acc[:, 0].mean():.4f}{sd(acc[:, 0])}':<24}{acc[:, 1].mean():.4f}{sd(acc[:, 1])}")
+    win, lose = int((acc[:, 0] > acc[:, 1]).sum()), int((acc[:, 0] < acc[:, 1]).sum())
+    print(f'\nfit_auto_cycle was ahead on {win} of {seeds} seed{"s"*(seeds > 1)}, behind on {lose}, level on '
+          f'{seeds-win-lose},\nand took {secs[:, 0].sum()/secs[:, 1].sum():.2f}x the time of lr_find + fit_one_cycle.')
+    print('Accuracies move with the seed, and with the processor (torch picks its CPU kernels by it): the bench')
+    print('(bench/run.py zoo) compares the two over 37 tasks and 3 seeds each.')
     learn.auto_lr.plot().savefig(out/'auto_lr.png', dpi=100)
-    h.to_csv(out/'history.csv', index=False)
-    print(f'\nsaved {out/"auto_lr.png"} (range tests with chosen points, applied lr) and {out/"history.csv"}')
+    learn.auto_lr.history.to_csv(out/'history.csv', index=False)
+    print(f'\nsaved the plot (range tests with their chosen points, the applied lr) and the decisions of seed {seed}:')
+    print(f'  {out/"auto_lr.png"}\n  {out/"history.csv"}')
     return learn
 
 # %% ../nbs/09_cli.ipynb #a3c1f0d2
@@ -120,7 +148,7 @@ def main(argv=None):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            demo(args.epochs, args.seed, args.out)
+            demo(args.epochs, args.seed, args.out, args.seeds)
     except OSError as e:
         print(f'fastlr-auto: error: cannot write to --out {args.out}: {e.strerror or e}', file=sys.stderr); return 2
     finally:

@@ -10,7 +10,7 @@ def run(*args, cwd=None):
 def test_help_lists_every_option():
     r = run('demo', '--help')
     assert r.returncode == 0
-    for opt in ('--epochs', '--seed', '--out'): assert opt in r.stdout
+    for opt in ('--epochs', '--seed', '--seeds', '--out'): assert opt in r.stdout
 
 def test_demo_trains_and_writes_its_files(tmp_path):
     r = run('demo', '--epochs', '1', '--out', str(tmp_path/'out'))
@@ -28,7 +28,15 @@ def test_demo_trains_and_writes_its_files(tmp_path):
     assert any(l.startswith('lr_find valley: ') for l in lines), lines # not glued to lr_find's last bar frame
     i = lines.index('decisions (learn.auto_lr.history):')
     table = lines[i+1:lines.index('', i+1)]
-    assert len(table) >= 2 and all(len(l) <= 100 for l in table), table # the decisions fit a 100-column terminal
+    assert len(table) >= 2, table
+    long = [l for l in lines if len(l) > 100 and not l.startswith(f'  {tmp_path}')] # but the paths it saved to
+    assert not long, long # every line fits a 100-column terminal
+    # the comparison is over the seeds, and says so: each seed's row, the mean with its spread, the wins, the time ratio
+    i = lines.index(next(l for l in lines if l.startswith('accuracy ')))
+    assert [l.split()[:2] for l in lines[i+1:i+4]] == [['seed', '42'], ['seed', '43'], ['seed', '44']], lines[i:i+5]
+    assert lines[i+4].startswith('mean') and lines[i+4].count('±') == 2, lines[i+4]
+    assert any(l.startswith('fit_auto_cycle was ahead on ') and ' of 3 seeds' in l for l in lines), lines
+    assert any('x the time of lr_find + fit_one_cycle' in l for l in lines), lines
 
 def test_bars_stay_in_a_terminal(tmp_path):
     "Under a pseudo-terminal the demo draws its progress bars (carriage-return frames), as in any terminal"
