@@ -6,12 +6,13 @@ Docs: https://fastlr-auto.github.io/fastlr_auto/schedule.html.md"""
 
 # %% ../nbs/08_schedule.ipynb #8b0e0003
 from __future__ import annotations
+import math
 import numpy as np, torch
 from fastai.basics import *
 from fastai.callback.training import GradientAccumulation
 
 # %% auto #0
-__all__ = ['steps_per_epoch', 'plan_tests', 'ScaledSchedule', 'schedule_profile']
+__all__ = ['steps_per_epoch', 'plan_tests', 'no_test_reason', 'ScaledSchedule', 'schedule_profile']
 
 # %% ../nbs/08_schedule.ipynb #c156e116
 def steps_per_epoch(learn):
@@ -28,7 +29,7 @@ def plan_tests(
     every=1,          # test after every `every` epochs (never after the last)
     min_it=12,        # shortest useful test
     max_it=40,        # longest test
-    start=False,      # also a test before the first epoch (slot -1), which goes first when the budget is short
+    start=False,      # also a test before the first epoch (slot -1): first when the budget is short, past it if need be
 ):
     "Epochs after which to test (-1: before the first), and the test length: `(epochs, num_it)`"
     slots = [-1]*bool(start) + [e for e in range(n_epoch-1) if (e+1) % every == 0]
@@ -36,9 +37,26 @@ def plan_tests(
     allowed = budget * n_epoch * steps_per_epoch
     num_it = int(np.clip(allowed // len(slots), min_it, max_it))
     n = min(len(slots), int(allowed // num_it))
-    if n == 0: return [], 0                   # not even one test of `min_it` steps fits in the budget
+    if n == 0: return ([-1], min_it) if start else ([], 0) # not one test of `min_it` steps fits: only the start's
     if n == 1: num_it = int(min(allowed, max_it)) # one test: the whole budget, up to `max_it`
     return [slots[int(i)] for i in np.linspace(0, len(slots)-1, n).round()], num_it
+
+# %% ../nbs/08_schedule.ipynb #8b0e0021
+def no_test_reason(
+    n_epoch,          # epochs of the fit
+    steps_per_epoch,  # optimizer steps per epoch
+    budget=0.05,      # share of the fit's optimizer steps the tests may use
+    every=1,          # test after every `every` epochs
+    min_it=12,        # shortest test
+) -> str:
+    "Why `plan_tests` found room for no test in a fit without a start test, and what to do, in one sentence"
+    n = n_epoch * steps_per_epoch
+    fix = 'or call learn.fit_auto_cycle, whose first range test runs whatever the budget'
+    if n_epoch - 1 < every: return (f'AutoLR runs no range test in this fit: {n_epoch} epoch(s) with every={every} '
+                                    f'leave no epoch boundary to test at; train more epochs, {fix}')
+    need = math.ceil(100 * min_it / n) / 100 # the budget that buys one test, rounded up to a percent
+    return (f'AutoLR runs no range test in this fit: budget={budget:g} of its {n} optimizer steps allows '
+            f'{budget*n:.1f}, fewer than the shortest test ({min_it} steps); pass AutoLR(budget={need:g}) {fix}')
 
 # %% ../nbs/08_schedule.ipynb #b2daec96
 class ScaledSchedule:
