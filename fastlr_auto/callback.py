@@ -6,7 +6,7 @@ Docs: https://fastlr-auto.github.io/fastlr_auto/callback.html.md"""
 
 # %% ../nbs/02_callback.ipynb #3f5d1e8b
 from __future__ import annotations
-import math
+import math, warnings
 from typing import NamedTuple
 import numpy as np, pandas as pd, torch
 from fastai.basics import *
@@ -16,7 +16,6 @@ from fastai.callback.core import _events # the names of the training loop's even
 from .core import rank0_suggestion # and its patch: `Learner.range_test`
 from .suggest import LRSuggestion, check_num, trust
 from .distributed import all_ranks, is_distributed, is_rank0
-import warnings
 from .schedule import ScaledSchedule, no_test_reason, plan_tests, schedule_profile, steps_per_epoch
 from .report import brief_reason, log_decision, log_lr_max, open_writer, plot_tests, short_epoch_note
 from .report import tb_callback
@@ -91,11 +90,10 @@ def before_fit(self:AutoLR):
     self._wrap_schedule()
     self.distributed, self.tb_cb = is_distributed(), tb_callback(self.learn)
     test_start = self.check_start and not (start and start.tests) and not self.start_epoch
-    spe = steps_per_epoch(self.learn)
-    self.test_epochs, self.num_it = plan_tests(self.n_epoch, spe, self.budget, self.every, self.min_it, self.max_it,
-                                               test_start)
+    spe, args = steps_per_epoch(self.learn), (self.budget, self.every, self.min_it)
+    self.test_epochs, self.num_it = plan_tests(self.n_epoch, spe, *args, self.max_it, test_start)
     if not (self.test_epochs or (start and start.tests) or self.start_epoch): # nothing measured in this fit: say so
-        warnings.warn(no_test_reason(self.n_epoch, spe, self.budget, self.every, self.min_it), UserWarning)
+        warnings.warn(no_test_reason(self.n_epoch, spe, *args), UserWarning)
     self.metric = ValueMetric(self._lr_max_now, 'lr_max')
     if self.show_col and hasattr(self.learn, 'recorder'): self.learn.metrics = L(self.learn.metrics) + [self.metric]
     if -1 in self.test_epochs: self._test(epoch=0, start=True)
