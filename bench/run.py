@@ -3,7 +3,7 @@
     python bench/run.py oracle            # the oracles and the peers, cached (not the project's: run once)
     python bench/run.py curves            # the first range test of every task, 3 seeds x 5 batch orders, cached
     python bench/run.py choose            # the start rule's constants, scored on the cached oracles: dev and held
-    python bench/run.py zoo               # fit_auto_cycle / fine_tune_auto over the zoo, beside the cached peers
+    python bench/run.py zoo               # fit_auto_cycle / fine_tune_auto over the zoo, beside the cached peers; the searches (from search's records)
     python bench/run.py report            # the last zoo run's tables again, from zoo_results.json
     python bench/run.py args              # the five entry points' own arguments
     python bench/run.py divisor           # how far below the onset each task's best lr lies, and what goes with it
@@ -11,6 +11,8 @@
     python bench/run.py trials            # a measurement: short trial fits at 3 lrs around the start answer, judged by training or validation loss
     python bench/run.py dropin            # fit_one_cycle(n, lr, cbs=AutoLR()) from fastai's default lr and from 100x, 10x below, at and 10x above the oracle's
     python bench/run.py short             # the drop-in's short start tests: the rule's error by test length and confidence
+    python bench/run.py mlp               # issue 27's case: a digits MLP from 1e-4, batches of 16 and 32, with and without AutoLR(), 5 seeds
+    python bench/run.py search            # fit_auto_cycle(n, search=k): every candidate screened and fit whole, recorded; the searches scored
 
 Options, all `--name=value`: `--tasks=a,b` (default: all), `--seeds=3`, `--jobs=2` (worker processes, one torch
 thread each), `--half=dev|held|all`; `--controller=budget:0.1` (zoo, report), `--priors=1,0.5` (finetune),
@@ -211,6 +213,7 @@ def cmd_curves(o):
 SHORT = HERE/'zoo_short.json'
 STARTS = dict(default=None, oracle_100=-2., oracle_10=-1., oracle=0., oracle_x10=1.) # the drop-in's starts: fastai's default lr, or decades from the oracle's
 LENGTHS = (12, 20, 40) # AutoLR's shortest test, a 5 % budget's test of a short fit, its longest
+SHORT_SPAN = (3., 3.) # decades below and above the start lr: the window of the short start test the bank recorded
 def start_lr(name, start, cache):
     "The lr_max a drop-in fit starts from: fastai's default (`defaults.lr`), or the oracle's times 10**`STARTS[start]`"
     from fastai.basics import defaults
@@ -220,9 +223,8 @@ def _short_job(args):
     "The drop-in's start test (AutoLR's window around the start lr) at each start and length, for one task and seed"
     name, seed, cache = args
     import zoo
-    from fastlr_auto.all import AutoLR
     learn, out = zoo.make(name, seed), {}
-    lo, hi = AutoLR.start_span
+    lo, hi = SHORT_SPAN
     with learn.no_bar(), learn.no_logging():
         if learn.opt is None: learn.create_opt()
         for start in STARTS:
@@ -266,7 +268,9 @@ def cmd_short(o):
 
 def _dropin_job(args):
     name, seed, lrs = args
-    return name, seed, {k: fit(name, 'autolr', seed, lr)['metric'] for k, lr in lrs.items()}
+    out = {k: {m: v for m, v in fit(name, 'autolr', seed, lr).items() if m in ('metric', 'secs')} for k, lr in lrs.items()}
+    out['plain'] = fit(name, 'grid', seed, lrs['default'])['secs'] # the same fit as the first, without AutoLR: the cost base
+    return name, seed, out
 
 def cmd_dropin(o):
     "The drop-in's value: fit_one_cycle(n, lr, cbs=AutoLR()) from each start, beside the same fit without it and fit_auto_cycle"
@@ -279,6 +283,24 @@ def cmd_dropin(o):
     out.write_text(json.dumps(dict(runs=got, minutes=(time.perf_counter() - t0)/60), indent=0))
     dropin_report(got)
 
+def _mlp_job(args):
+    "The digits MLP of issue 27: fit_one_cycle(5, 1e-4) with batches of `bs`, with AutoLR() or without; accuracy, steps"
+    bs, seed, with_cb = args
+    import zoo
+    from fastlr_auto.all import AutoLR
+    learn = zoo.digits_task(bs, flat=True, seed=seed)
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(5, 1e-4, cbs=[NoValid()] + [AutoLR()]*with_cb)
+    return bs, with_cb, zoo.metric('digits_mlp', learn), 5 * len(learn.dls.train)
+
+def cmd_mlp(o):
+    "Issue 27's case: a digits MLP fit from 1e-4 (100x too low) with batches of 16 and 32, with and without AutoLR()"
+    got = {}
+    for bs, w, acc, steps in pool_map(_mlp_job, [(bs, s, w) for bs in (16, 32) for s in range(5) for w in (True, False)], o['jobs']):
+        got.setdefault((bs, w, steps), []).append(acc)
+    for (bs, w, steps), v in got.items():
+        print(f"batches of {bs} ({steps} steps), {'with AutoLR()' if w else 'without':14} accuracy over 5 seeds: "
+              f"mean {np.mean(v):.3f}, lowest {min(v):.3f}, highest {max(v):.3f}")
+
 def dropin_report(got=None):
     "The drop-in's table, from zoo_dropin.json: per start and half, with AutoLR(), without it (the cached default run, or the oracle grid), and fit_auto_cycle"
     from zoo import SPLIT, score
@@ -287,12 +309,15 @@ def dropin_report(got=None):
     for h in ('dev', 'held'):
         print(summary({n: v for n, v in sc['auto'][h].items() if n in got}, f'{h:4} fit_auto_cycle'))
         for k in STARTS:
-            with_cb = {n: [score(got[n][s][k], cache[n]['oracle']['best']) for s in sorted(got[n])] for n in got if SPLIT[n] == h}
+            with_cb = {n: [score(got[n][s][k]['metric'], cache[n]['oracle']['best']) for s in sorted(got[n])] for n in got if SPLIT[n] == h}
             if k == 'default': without = {n: [score(cache[n]['peers'][s]['default']['metric'], cache[n]['oracle']['best']) for s in sorted(got[n])] for n in with_cb}
             else: without = {n: [grid_score(cache[n]['oracle'], start_lr(n, k, cache))] for n in with_cb}
             print(summary(with_cb, f'{h:4} {k:10} AutoLR'))
             print(summary(without, f'{h:4} {k:10} without'))
         print()
+    ratio = [got[n][s]['default']['secs'] / got[n][s]['plain'] for n in got for s in got[n]]
+    print(f'time: fit_one_cycle(n, defaults.lr, cbs=AutoLR()), its start test included, over the same fit without it, '
+          f'run next in the same worker: median {np.median(ratio):.2f}, 90th percentile {np.percentile(ratio, 90):.2f}')
 
 def lowest_log_lr(c):
     "log10 of the lr where a cached curve `c`, smoothed as the rule smooths it, is lowest"
@@ -496,6 +521,119 @@ def ceiling(ns, cache, sgs, low):
                    for n in ns if SPLIT[n] == h} for h in ('dev', 'held')}
         for h in ('dev', 'held'): print(summary(per[h], f'{h:4} the best of {len(fs)} whole fit{"s"*(len(fs) > 1)}'))
 
+# --- the search: fit_auto_cycle(n, search=k) ------------------------------------------------------------------------
+SEARCH, SHARES = HERE/'zoo_search.json', (0.1, 0.2) # screening trials of 10 % and 20 % of the fit each
+OFFSETS = (-1., -.5, 0., .5, 1.) # the recorded whole fits: the first test's answer times 10 to these (decades)
+
+class _Faster:
+    "The schedule `f` run `k` times faster, held at its end"
+    def __init__(self, f, k): self.f, self.k = f, k
+    def __call__(self, pct): return self.f(min(pct * self.k, 1.))
+
+class Squeeze(Callback):
+    "A screening trial: the fit's whole one-cycle (its ParamScheduler's schedules) run over its first `n` batches, then the end"
+    order = 61 # after ParamScheduler (60)
+    def __init__(self, n): self.n = n
+    def before_fit(self):
+        ps = next(cb for cb in self.learn.cbs if isinstance(cb, ParamScheduler))
+        ps.scheds = {p: _Faster(f, self.n_epoch * len(self.dls.train) / self.n) for p, f in ps.scheds.items()}
+    def after_batch(self):
+        if self.training and self.train_iter >= self.n: raise CancelFitException()
+
+def _search_job(args):
+    "What a search could run, for one task and seed: the first test; each candidate fit whole and screened at each share"
+    name, seed = args
+    import zoo
+    from fastlr_auto.all import AutoLR, LearnerSnapshot, start_suggestion, start_window
+    from fastlr_auto.search import fit_from, valid_loss
+    t, learn = zoo.TASKS[name], zoo.make(name, seed)
+    out = dict(screen={}, screen_secs={}, whole=[])
+    with learn.no_bar(), learn.no_logging():
+        if learn.opt is None: learn.create_opt()
+        t0 = time.perf_counter()
+        sg, crv = start_suggestion(learn, *start_window(learn, t.epochs))
+        out['answer'], out['test_secs'] = sg.lr, time.perf_counter() - t0
+        lrs = [sg.lr * 10**o for o in OFFSETS]
+        for share in SHARES:
+            t0, n, losses = time.perf_counter(), max(1, int(share * t.epochs * len(learn.dls.train))), []
+            for lr in lrs:
+                with LearnerSnapshot(learn):
+                    learn.fit_one_cycle(t.epochs, lr, cbs=[NoValid(), Squeeze(n)]); losses.append(valid_loss(learn))
+            out['screen'][str(share)], out['screen_secs'][str(share)] = losses, time.perf_counter() - t0
+        for lr in lrs: # as `search_fit` runs each trial
+            t0, snap = time.perf_counter(), LearnerSnapshot(learn)
+            fit_from(learn, t.epochs, float(lr), AutoLR(), [(sg._replace(lr=float(lr)), crv)], cbs=[NoValid()])
+            out['whole'].append(dict(valid=valid_loss(learn), metric=zoo.metric(name, learn), secs=time.perf_counter() - t0))
+            snap.restore()
+    return name, seed, out
+
+def line_pick(w, k):
+    "What `search_fit` keeps with `search=k`, replayed on the recorded whole fits `w`: (kept index, indices run)"
+    from fastlr_auto.search import _next_step
+    losses, place, d = {}, 0, 1
+    while place is not None and len(losses) < k:
+        assert abs(place) <= 2, 'past the recorded fits (k > 3)'
+        losses[place] = w[place + 2]['valid']
+        best = min(losses, key=lambda p: (losses[p], list(losses).index(p)))
+        place, d = _next_step(losses, best, d) or (None, d)
+    return best + 2, [p + 2 for p in losses]
+
+def screened_pick(r, whole, share=0.2):
+    "Screening instead: every candidate squeezed into `share` of the fit, the best `whole` run whole, the lowest loss kept"
+    order = [int(i) for i in np.argsort(r['screen'][str(share)], kind='stable')[:whole]]
+    return min(order, key=lambda i: (r['whole'][i]['valid'], order.index(i))), order, r['screen_secs'][str(share)]
+
+def search_scores(bank=None, cache=None):
+    "{label: {half: {task: [score per seed]}}} and {label: {half: [cost per task-seed, in fit_auto_cycle's]}}"
+    from zoo import SPLIT, score
+    bank, cache = bank or load(SEARCH), cache or load(CACHE)
+    sc, cost = {}, {}
+    def add(label, n, s, i, ran, extra=0.):
+        r = bank[n][s]
+        sc.setdefault(label, {'dev': {}, 'held': {}})[SPLIT[n]].setdefault(n, []).append(score(r['whole'][i]['metric'], cache[n]['oracle']['best']))
+        one = r['test_secs'] + r['whole'][2]['secs'] # fit_auto_cycle: the first test and the fit at its answer, same worker
+        cost.setdefault(label, {'dev': [], 'held': []})[SPLIT[n]].append((r['test_secs'] + extra + sum(r['whole'][j]['secs'] for j in ran)) / one)
+    for n, seeds in bank.items():
+        for s, r in seeds.items():
+            w = r['whole']
+            add('the answer (1 fit)', n, s, 2, [2])
+            for k in (2, 3): add(f'search={k}', n, s, *line_pick(w, k))
+            for k in (2, 3): # the screening alternative, in the same compute: 5 trials of 20 %, then k - 1 whole fits
+                i, order, secs = screened_pick(r, k - 1)
+                add(f'screen, then {k-1} whole', n, s, i, order, secs)
+            grid = [1, 2, 3] # what a user does by hand: whole fits at the answer / 3, x 1, x 3
+            add('best of 3 (valid loss)', n, s, min(grid, key=lambda i: w[i]['valid']), grid)
+            add('best of 3 (hindsight)', n, s, max(grid, key=lambda i: w[i]['metric']), grid)
+            add('best of 5 (valid loss)', n, s, min(range(5), key=lambda i: w[i]['valid']), range(5))
+    return sc, cost
+
+def search_report(bank=None):
+    "The searches beside the one-fit answer, the screening alternative and the manual grids, both halves, with their cost"
+    sc, cost = search_scores(bank)
+    for h in ('dev', 'held'):
+        for label, v in sc.items():
+            c = cost[label][h] or [math.nan]
+            print(summary(v[h], f'{h:4} {label[:22]:22}') + f'  time {np.median(c):.2f}x (worst {max(c):.2f}x)')
+        print()
+    print("(time: the seconds spent, the first test's included, over fit_auto_cycle's, the first test and one fit at its answer, "
+          "timed in the same worker: median over task-seeds (worst); fit_auto_cycle over lr_find + fit_one_cycle is the zoo's ratio)")
+
+def cmd_search(o):
+    "Record what every search may run (each candidate screened and fit whole), then score the searches from it"
+    bank = record_searches(o)
+    search_report({n: v for n, v in bank.items() if n in names(o)})
+
+def record_searches(o):
+    "Run `_search_job` for the task-seeds `zoo_search.json` lacks; the records"
+    cache, bank = load(CACHE), load(SEARCH)
+    todo = [(n, s) for n in names(o) for s in range(o['seeds']) if 'oracle' in cache.get(n, {}) and str(s) not in bank.get(n, {})]
+    from zoo import TASKS
+    todo.sort(key=lambda j: -TASKS[j[0]].epochs)
+    t0 = time.perf_counter()
+    for n, s, r in pool_map(_search_job, todo, o['jobs']): bank.setdefault(n, {})[str(s)] = r
+    if todo: SEARCH.write_text(json.dumps(bank)); print(f'{len(todo)} task-seeds recorded in {SEARCH.name} in {(time.perf_counter()-t0)/60:.1f} min')
+    return bank
+
 # --- the project over the zoo --------------------------------------------------------------------------------------
 def _zoo_job(args):
     name, seed, controller, lr = args
@@ -530,6 +668,7 @@ def cmd_zoo(o):
     if o['tasks'] or o['half'] != 'all': # some tasks again: the others' runs kept, and the whole zoo's time
         old = load(out); runs, minutes = {**old.get('runs', {}), **runs}, old.get('minutes', minutes)
     out.write_text(json.dumps(dict(runs=runs, minutes=minutes, controller=kw), indent=0))
+    if not kw: record_searches(o) # the searches' trials, for the task-seeds not yet recorded
     report(o)
 
 def scores(results=None, cache=None):
@@ -575,6 +714,9 @@ def report(o=None):
         d = np.array(list(drop.values()))
         print(f'cost: a fit with AutoLR() / the same fit without (seed 0, interleaved, 4 times and 3 s at least): median {np.median(d):.3f}, worst {d.max():.3f} ({max(drop, key=drop.get)})')
     print(f"({results.get('minutes', float('nan')):.1f} min for the zoo's runs, every one in {f.name})")
+    if not kw and SEARCH.exists():
+        print(f'\nfit_auto_cycle(n, search=k), from the trials recorded in {SEARCH.name} (python bench/run.py search):')
+        search_report()
 
 # --- the arguments --------------------------------------------------------------------------------------------------
 def own_args():
@@ -600,6 +742,6 @@ def cmd_args(o):
 if __name__ == '__main__':
     cmds = dict(oracle=cmd_oracle, curves=cmd_curves, choose=cmd_choose, zoo=cmd_zoo, report=report, args=cmd_args,
                 divisor=cmd_divisor, finetune=cmd_finetune, trials=cmd_trials, short=cmd_short,
-                dropin=cmd_dropin)
+                dropin=cmd_dropin, search=cmd_search, mlp=cmd_mlp)
     if len(sys.argv) < 2 or sys.argv[1] not in cmds: sys.exit(__doc__)
     cmds[sys.argv[1]](opts())

@@ -16,10 +16,11 @@ from .report import *
 from .schedule import *
 from .callback import *
 from .resume import *
+from .search import *
 from .learner import *
 from .fine_tune import *
-from . import distributed, suggest, snapshot, core, report, schedule, callback, resume, learner, fine_tune
+from . import distributed, suggest, snapshot, core, report, schedule, callback, resume, search, learner, fine_tune
 
 # %% ../nbs/99_all.ipynb #1e84afa6
-_mods = (distributed, suggest, snapshot, core, report, schedule, callback, resume, learner, fine_tune)
+_mods = (distributed, suggest, snapshot, core, report, schedule, callback, resume, search, learner, fine_tune)
 __all__ = [n for m in _mods for n in m.__all__]

@@ -17,8 +17,8 @@ from .core import rank0_suggestion # and its patch: `Learner.range_test`
 from .suggest import LRSuggestion, check_num, trust
 from .distributed import all_ranks, is_distributed, is_rank0
 from .schedule import ScaledSchedule, no_test_reason, plan_tests, schedule_profile, steps_per_epoch
-from .report import brief_reason, log_decision, log_lr_max, open_writer, plot_tests, short_epoch_note
-from .report import tb_callback
+from .schedule import start_suggestion, start_window
+from .report import brief_reason, log_decision, log_lr_max, open_writer, plot_tests, short_epoch_note, tb_callback
 
 # %% auto #0
 __all__ = ['AutoLR', 'FitStart']
@@ -30,10 +30,9 @@ class AutoLR(Callback):
     order = 45
     skip_range_test = True
     # the controller's constants (class attributes, as in fastai's callbacks; a test may set them per instance):
-    span, start_span = (1.5, 2.), (3., 3.)  # each test's window in decades (below, above) the lr_max; the start test's
-    max_step, start_max_step, start_damping = 1., 2., 1. # largest move per test in decades; the start test's, undamped
+    span, max_step = (1.5, 2.), 1. # a between-epoch test's window (decades below, above the lr_max); its largest move
     min_it, max_it = 12, 40 # test lengths: the shortest and the longest
-    check_start = True     # test a starting lr_max the user gave before the first epoch (not one a range test found)
+    check_start = True     # test a start lr_max the user gave as `fit_auto_cycle` tests its own; start from the answer
     skip_nonfinite = True  # skip a step whose training loss is not finite, and back off (reads the loss each step)
     def __init__(self,
         budget=0.05,     # share of the fit's optimizer steps that range tests may use
@@ -49,8 +48,7 @@ class AutoLR(Callback):
         self.next_start, self.fit_lr_max = None, None
 
     @property
-    # fastai deletes `learn.<name>` after a fit; `learn.auto_lr` is set by hand and stays
-    def name(self): return 'auto_lr_cb'
+    def name(self): return 'auto_lr_cb' # fastai deletes `learn.<name>` after a fit; `learn.auto_lr` is set by hand
     @property
     def training(self): return getattr(self.learn, 'training', True) # fastai's own default for a callback outside a fit
 
@@ -91,12 +89,12 @@ def before_fit(self:AutoLR):
     self.distributed, self.tb_cb = is_distributed(), tb_callback(self.learn)
     test_start = self.check_start and not (start and start.tests) and not self.start_epoch
     spe, args = steps_per_epoch(self.learn), (self.budget, self.every, self.min_it)
-    self.test_epochs, self.num_it = plan_tests(self.n_epoch, spe, *args, self.max_it, test_start)
-    if not (self.test_epochs or (start and start.tests) or self.start_epoch): # nothing measured in this fit: say so
+    self.test_epochs, self.num_it = plan_tests(self.n_epoch, spe, *args, self.max_it)
+    if not (self.test_epochs or test_start or (start and start.tests) or self.start_epoch): # nothing measured: say so
         warnings.warn(no_test_reason(self.n_epoch, spe, *args), UserWarning)
     self.metric = ValueMetric(self._lr_max_now, 'lr_max')
     if self.show_col and hasattr(self.learn, 'recorder'): self.learn.metrics = L(self.learn.metrics) + [self.metric]
-    if -1 in self.test_epochs: self._test(epoch=0, start=True)
+    if test_start: self._start_test()
 
 @patch
 def _wrap_schedule(self:AutoLR):
@@ -167,38 +165,40 @@ def after_epoch(self:AutoLR):
     if self.epoch in self.test_epochs and self.epoch >= self.start_epoch: self._test(epoch=self.epoch+1)
 
 @patch
-def _test(self:AutoLR, epoch, start=False):
-    "A short range test around the current target `lr_max`, and the move it calls for"
+def _start_test(self:AutoLR):
+    "Before the first epoch: `fit_auto_cycle`'s first test at the user's `lr_max`, whose answer the fit starts from"
     cur = self.peak * self.target
-    lo, hi = ifnone(self.start_span, self.span) if start else self.span
+    sg, crv = start_suggestion(self.learn, *start_window(self.learn, self.n_epoch), cur/cur[-1], float(cur[-1]))
+    self.target *= sg.lr / cur[-1]; self.scale = self.target # no batch has run: no ramp
+    self._record(self.n_fit, 0, float(cur[-1]), sg, crv, self.peak * self.target)
+
+@patch
+def _test(self:AutoLR, epoch):
+    "A short range test around the current target `lr_max`, and the move it calls for"
+    cur, (lo, hi) = self.peak * self.target, self.span
     crv = self.learn.range_test(cur[-1] / 10**lo, cur[-1] * 10**hi, num_it=self.num_it, lr_ratios=cur/cur[-1])
     sg = rank0_suggestion(crv, keep_lr=float(cur[-1]))
     sg = sg._replace(reason=sg.reason + short_epoch_note(len(crv), steps_per_epoch(self.learn)))
-    self.move_toward(sg, crv, epoch=epoch, start=start)
+    self.move_toward(sg, crv, epoch=epoch)
 
 @patch
 def move_toward(self:AutoLR,
     sg,         # the rule's answer (`LRSuggestion`)
     crv=None,   # the test's curve: an answer at its window's edge is a bound, and the move goes past it
     epoch=0,    # the epoch the decision is recorded at
-    start=False,# the start test's move: undamped, up to `start_max_step`
 ):
     "Move the target `lr_max` toward `sg.lr`, by `damping` × `trust(sg)` and at most `max_step` decades; record it"
-    cur = float(self.peak[-1] * self.target)
+    cur, edge, w = float(self.peak[-1] * self.target), _edge(sg, crv), trust(sg) # a guess moves nothing
     gap = math.log10(sg.lr) - math.log10(cur)
-    damping, max_step = (self.start_damping, self.start_max_step) if start else (self.damping, self.max_step)
-    edge, w = _edge(sg, crv), trust(sg) # a guess moves nothing
-    if edge: move = edge * max_step * w
-    else: move = float(np.clip(damping * w * gap, -max_step, max_step))
+    if edge: move = edge * self.max_step * w
+    else: move = float(np.clip(self.damping * w * gap, -self.max_step, self.max_step))
     self.target *= 10**move
     self._record(self.n_fit, epoch, cur, sg, crv, self.peak * self.target)
 
 def _edge(sg, crv):
     "+1 if the rule's point is the window's top (the loss still fell there), -1 if its bottom (it rose from it), else 0"
     if crv is None or len(crv) < 2 or not math.isfinite(sg.point[0]): return 0
-    if sg.point[0] >= crv.lrs[-1] * (1 - 1e-9): return 1
-    if sg.point[0] <= crv.lrs[0] * (1 + 1e-9): return -1
-    return 0
+    return int(sg.point[0] >= crv.lrs[-1] * (1 - 1e-9)) - int(sg.point[0] <= crv.lrs[0] * (1 + 1e-9))
 
 @patch
 def after_fit(self:AutoLR):

@@ -15,7 +15,8 @@ from .callback import AutoLR
 from .schedule import steps_per_epoch
 from .suggest import check_num, toward_prior, trust
 from .report import short_epoch_note
-from .learner import check_epochs, check_fit_args, fit_from, start_suggestion, start_window
+from .learner import check_epochs, check_fit_args, start_suggestion, start_window
+from .search import check_search, fit_from, search_fit
 
 # %% auto #0
 __all__ = ['RATIO_IT', 'HEAD_SPAN', 'BODY_SPAN', 'STILL', 'MAX_MULT', 'UNFROZEN_PRIOR', 'group_mults', 'measure_lr_mult',
@@ -115,12 +116,14 @@ def fine_tune_auto(self:Learner,
     div=5.0,             # initial lr divisor of the unfrozen phase (fastai's `fine_tune` default)
     auto=None,           # the `AutoLR` controller for both phases; None makes a default one
     init_num_it=None,    # steps of the first range test; None: 75, or both phases' steps if fewer (40 at least)
+    search=1,            # the compute allowed for the unfrozen phase, in fits: above 1, trials (`search_fit`)
     **kwargs,            # fit_one_cycle's other arguments (wd, moms, cbs, ...)
 ):
     "fastai's `fine_tune` with each phase's lr, and the ratio between the groups, found by range tests"
     check_epochs(epochs, 'epochs'); check_epochs(freeze_epochs, 'freeze_epochs', lo=0)
     if lr_mult is not None: check_num('lr_mult', lr_mult, 1, 1e12, lo_ok=True)
     check_fit_args(dict(kwargs, pct_start=pct_start, div=div), init_num_it, auto)
+    check_search(self, search, start_epoch=kwargs.get('start_epoch', 0))
     ctl, ref, prior = ifnone(auto, AutoLR()), None, None
     if freeze_epochs:
         self.freeze()
@@ -134,4 +137,5 @@ def fine_tune_auto(self:Learner,
     if len(self.opt.param_lists) == 1 or lr_mult is not None:
         lr_max, tests = _fixed_ratio(self, ref, prior, lr_mult, epochs, init_num_it)
     else: lr_max, tests = _measured_ratio(self, ref, prior, epochs, init_num_it)
+    if search > 1: return search_fit(self, epochs, search, lr_max, tests, ctl, pct_start=pct_start, div=div, **kwargs)
     fit_from(self, epochs, lr_max, ctl, tests, pct_start=pct_start, div=div, **kwargs)

@@ -12,13 +12,13 @@ from fastai.basics import *
 from fastai.callback.schedule import *
 from .core import LRCurve, rank0_suggestion # and its patch: `Learner.range_test`
 from .callback import AutoLR, FitStart
-from .schedule import steps_per_epoch
+from .schedule import START_LRS, START_IT, START_MIN_IT, start_window, prior_lr, start_suggestion
 from .suggest import LRSuggestion, Rule, check_num, toward_prior
+from .search import check_search, fit_from, search_fit
 from . import resume # imported for its patch: `learn.save`/`learn.load` carry the controller's state
 
 # %% auto #0
-__all__ = ['START_LRS', 'START_IT', 'START_MIN_IT', 'check_epochs', 'check_lr_max', 'check_fit_args', 'start_window', 'prior_lr',
-           'start_suggestion', 'fit_from']
+__all__ = ['check_epochs', 'check_lr_max', 'check_fit_args']
 
 # %% ../nbs/03_learner.ipynb #ccab7685
 def check_epochs(
@@ -58,54 +58,7 @@ def check_fit_args(
         if nm in kwargs: check_num(nm, kwargs[nm], 0)
     if kwargs.get('start_epoch', 0) != 0: check_num('start_epoch', kwargs['start_epoch'], 0, 10**6, True, kind=(int,))
 
-# %% ../nbs/03_learner.ipynb #e2562ba5
-START_LRS, START_IT, START_MIN_IT = (1e-5, 10.), 75, 40 # the first test: 1e-5 to 10, at lr_find's density
-
-def start_window(
-    learn,        # the `Learner` the fit starts
-    n_epoch,      # epochs of the fit
-    num_it=None,  # the steps the user asked for; None: 75, or the fit's own steps if fewer (40 at least)
-) -> tuple:
-    "The first range test's `(start_lr, end_lr, num_it)`"
-    n = ifnone(num_it, int(min(START_IT, max(START_MIN_IT, n_epoch*steps_per_epoch(learn)))))
-    return (*START_LRS, n)
-
-def _is_sgd(opt):
-    "True for fastai's `SGD` (with or without momentum) or a wrapped `torch.optim.SGD`: no per-weight step scaling"
-    inner = getattr(opt, 'opt', None) # fastai's `OptimWrapper` around a torch optimizer
-    if hasattr(inner, 'param_groups'): return isinstance(inner, torch.optim.SGD)
-    steps = {getattr(cb, '__name__', '') for cb in getattr(opt, 'cbs', [])}
-    return bool(steps & {'sgd_step', 'momentum_step'})
-
-def prior_lr(learn, rule=None) -> float:
-    "The lr to fall back on when a curve says nothing: `rule.prior_sgd` for SGD, else `rule.prior_adam`"
-    r = ifnone(rule, Rule())
-    return r.prior_sgd if _is_sgd(learn.opt) else r.prior_adam
-
-def start_suggestion(
-    learn,          # the `Learner`, at the weights the fit starts from
-    start_lr, end_lr, num_it, # the test's window and length (`start_window`)
-    lr_ratios=None, # per-group lr multipliers of the test (None: the optimizer's)
-) -> tuple:
-    "One range test and the rule's answer, shrunk toward the prior as far as it is a guess: `(LRSuggestion, LRCurve)`"
-    crv = learn.range_test(start_lr, end_lr, num_it=num_it, lr_ratios=lr_ratios)
-    return toward_prior(rank0_suggestion(crv), prior_lr(learn)), crv
-
 # %% ../nbs/03_learner.ipynb #fa0e0001
-def fit_from(
-    learn,     # the `Learner`
-    n_epoch,   # epochs of the fit
-    lr_max,    # the start: a number, a `slice`, or one lr per group
-    ctl,       # the `AutoLR` controller
-    tests=(),  # `(LRSuggestion, LRCurve)` of the tests that chose `lr_max`; none: the controller tests a start itself
-    **kwargs,  # fit_one_cycle's
-):
-    "`fit_one_cycle(n_epoch, lr_max)` under `ctl`, told (a `FitStart`) each group's lr_max and the tests that chose it"
-    if learn.opt is None: learn.create_opt() # as `fit` would
-    learn.opt.set_hyper('lr', lr_max) # spread over the groups as `fit_one_cycle` spreads it
-    ctl.expect(FitStart([float(h['lr']) for h in learn.opt.hypers], list(tests)))
-    learn.fit_one_cycle(n_epoch, lr_max, cbs=L(kwargs.pop('cbs', None)) + [ctl], **kwargs)
-
 def _resumed_lr_max(saved):
     "The schedule's `lr_max` of a saved run, one per group (None if it had none)"
     v = ifnone(saved.get('fit_lr_max'), saved.get('peak'))
@@ -118,10 +71,12 @@ def fit_auto_cycle(self:Learner,
     lr_max=None,      # starting lr_max: None runs a range test; a float or slice(lo, hi) starts there
     auto=None,        # the `AutoLR` controller to use (its settings); None makes a default one
     init_num_it=None, # steps of the first range test; None: 75, or the fit's own steps if fewer (40 at least)
+    search=1,         # the compute allowed, in fits: above 1, trials around the test's answer (`search_fit`)
     **kwargs,         # fit_one_cycle's: div, div_final, pct_start, wd, moms, cbs, reset_opt, start_epoch
 ):
     "`fit_one_cycle` with `lr_max` found by a range test and re-measured between epochs by `AutoLR`"
     check_epochs(n_epoch, 'n_epoch'); check_lr_max(lr_max); check_fit_args(kwargs, init_num_it, auto)
+    check_search(self, search, lr_max, kwargs.get('start_epoch', 0))
     if not any(p.requires_grad for p in self.model.parameters()):
         raise ValueError('learn.model has no trainable parameters (all have requires_grad=False): nothing to fit')
     if self.opt is None: self.create_opt() # as `fit` would
@@ -131,4 +86,5 @@ def fit_auto_cycle(self:Learner,
     if lr_max is None: # one lr for every group, as `fit_one_cycle(n, lr)` gives
         sg, crv = start_suggestion(self, *start_window(self, n_epoch - start_epoch, init_num_it))
         lr_max, tests = sg.lr, [(sg, crv)]
+    if search > 1: return search_fit(self, n_epoch, search, lr_max, tests, ifnone(auto, AutoLR()), **kwargs)
     fit_from(self, n_epoch, lr_max, ifnone(auto, AutoLR()), tests, **kwargs)

@@ -19,8 +19,7 @@ __all__ = []
 
 # %% ../nbs/06_resume.ipynb #e624b06a
 _SETTINGS = ('budget', 'every', 'damping', 'show_col') # the constructor's
-_CONSTANTS = ('span', 'start_span', 'max_step', 'start_max_step', 'start_damping', 'min_it', 'max_it', 'check_start',
-              'skip_nonfinite')
+_CONSTANTS = ('span', 'max_step', 'min_it', 'max_it', 'check_start', 'skip_nonfinite')
 
 def _constant(k, v):
     "A saved controller constant `k`, checked against its class default's type (a state file is data, nothing else)"

@@ -1,4 +1,4 @@
-"""The schedule `AutoLR` steers (fastai's, times a scale), and where its range tests fit within a budget.
+"""The schedule `AutoLR` steers (fastai's, times a scale), where its tests fit in a budget, and the first test.
 
 Docs: https://fastlr-auto.github.io/fastlr_auto/schedule.html.md"""
 
@@ -10,9 +10,12 @@ import math
 import numpy as np, torch
 from fastai.basics import *
 from fastai.callback.training import GradientAccumulation
+from .core import rank0_suggestion # and its patch: `Learner.range_test`
+from .suggest import Rule, toward_prior
 
 # %% auto #0
-__all__ = ['steps_per_epoch', 'plan_tests', 'no_test_reason', 'ScaledSchedule', 'schedule_profile']
+__all__ = ['START_LRS', 'START_IT', 'START_MIN_IT', 'steps_per_epoch', 'plan_tests', 'no_test_reason', 'start_window', 'prior_lr',
+           'start_suggestion', 'ScaledSchedule', 'schedule_profile']
 
 # %% ../nbs/08_schedule.ipynb #c156e116
 def steps_per_epoch(learn):
@@ -29,15 +32,14 @@ def plan_tests(
     every=1,          # test after every `every` epochs (never after the last)
     min_it=12,        # shortest useful test
     max_it=40,        # longest test
-    start=False,      # also a test before the first epoch (slot -1): first when the budget is short, past it if need be
 ):
-    "Epochs after which to test (-1: before the first), and the test length: `(epochs, num_it)`"
-    slots = [-1]*bool(start) + [e for e in range(n_epoch-1) if (e+1) % every == 0]
+    "Epochs after which to test, and the test length: `(epochs, num_it)`"
+    slots = [e for e in range(n_epoch-1) if (e+1) % every == 0]
     if not slots: return [], 0
     allowed = budget * n_epoch * steps_per_epoch
     num_it = int(np.clip(allowed // len(slots), min_it, max_it))
     n = min(len(slots), int(allowed // num_it))
-    if n == 0: return ([-1], min_it) if start else ([], 0) # not one test of `min_it` steps fits: only the start's
+    if n == 0: return [], 0 # not one test of `min_it` steps fits
     if n == 1: num_it = int(min(allowed, max_it)) # one test: the whole budget, up to `max_it`
     return [slots[int(i)] for i in np.linspace(0, len(slots)-1, n).round()], num_it
 
@@ -57,6 +59,41 @@ def no_test_reason(
     need = math.ceil(100 * min_it / n) / 100 # the budget that buys one test, rounded up to a percent
     return (f'AutoLR runs no range test in this fit: budget={budget:g} of its {n} optimizer steps allows '
             f'{budget*n:.1f}, fewer than the shortest test ({min_it} steps); pass AutoLR(budget={need:g}) {fix}')
+
+# %% ../nbs/08_schedule.ipynb #e2562ba5
+START_LRS, START_IT, START_MIN_IT = (1e-5, 10.), 75, 40 # the first test: 1e-5 to 10, at lr_find's density
+
+def start_window(
+    learn,        # the `Learner` the fit starts
+    n_epoch,      # epochs of the fit
+    num_it=None,  # the steps the user asked for; None: 75, or the fit's own steps if fewer (40 at least)
+) -> tuple:
+    "The first range test's `(start_lr, end_lr, num_it)`"
+    n = ifnone(num_it, int(min(START_IT, max(START_MIN_IT, n_epoch*steps_per_epoch(learn)))))
+    return (*START_LRS, n)
+
+def _is_sgd(opt):
+    "True for fastai's `SGD` (with or without momentum) or a wrapped `torch.optim.SGD`: no per-weight step scaling"
+    inner = getattr(opt, 'opt', None) # fastai's `OptimWrapper` around a torch optimizer
+    if hasattr(inner, 'param_groups'): return isinstance(inner, torch.optim.SGD)
+    steps = {getattr(cb, '__name__', '') for cb in getattr(opt, 'cbs', [])}
+    return bool(steps & {'sgd_step', 'momentum_step'})
+
+def prior_lr(learn, rule=None) -> float:
+    "The lr to fall back on when a curve says nothing: `rule.prior_sgd` for SGD, else `rule.prior_adam`"
+    r = ifnone(rule, Rule())
+    return r.prior_sgd if _is_sgd(learn.opt) else r.prior_adam
+
+def start_suggestion(
+    learn,          # the `Learner`, at the weights the fit starts from
+    start_lr, end_lr, num_it, # the test's window and length (`start_window`)
+    lr_ratios=None, # per-group lr multipliers of the test (None: the optimizer's)
+    prior=None,     # the lr a guess (or a curve too short to read) falls back on; None: `prior_lr(learn)`
+) -> tuple:
+    "One range test and the rule's answer, shrunk toward the prior as far as it is a guess: `(LRSuggestion, LRCurve)`"
+    crv = learn.range_test(start_lr, end_lr, num_it=num_it, lr_ratios=lr_ratios)
+    prior = ifnone(prior, prior_lr(learn))
+    return toward_prior(rank0_suggestion(crv, keep_lr=prior), prior), crv # too few finite losses: the prior
 
 # %% ../nbs/08_schedule.ipynb #b2daec96
 class ScaledSchedule:

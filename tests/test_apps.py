@@ -278,7 +278,7 @@ def test_fp16_cuda(vision_learn):
 def test_fit_sgdr(vision_learn):
     learn = vision_learn
     n = len(learn.dls.train)
-    auto = short_auto(start_max_step=0.5, max_step=0.5) # every move at most half a decade: the restart and the annealing stay visible whatever the tests answer
+    auto = short_auto(max_step=0.5) # every move at most half a decade: the restart and the annealing stay visible whatever the tests answer
     fits = run_watched(learn, 'fit_sgdr', 2, 1, slice(1e-4, 1e-2), cbs=auto) # cycles of 1 and 2 epochs
     check_ratios(fits, check_history(learn))
     lr, static, applied = fits[0][:, -1], np.array(learn.auto_lr.static), np.array(learn.auto_lr.applied)

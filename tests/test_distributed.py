@@ -23,3 +23,12 @@ def test_two_ranks_end_identical(tmp_path):
     assert a['weights'].keys() == b['weights'].keys()
     for k in a['weights']: assert torch.equal(a['weights'][k], b['weights'][k]), k
     assert r.stdout.count('train_loss') == 1                              # only rank 0 prints the table
+
+def test_search_one_decision(tmp_path):
+    "A search under distrib_ctx: every rank runs the same trials, judged by the validation loss averaged over the ranks"
+    r, (a, b) = launch(tmp_path, '--epochs', '2', '--search', '2')
+    h = pd.DataFrame(a['history'])
+    t = h[h.trial.notna()]
+    assert list(t.trial) == [0, 1] and t.won.sum() == 1, t                # the answer, half a decade up; one kept
+    pd.testing.assert_frame_equal(h.drop(columns='secs'), pd.DataFrame(b['history']).drop(columns='secs')) # same trials, losses, decision
+    for k in a['weights']: assert torch.equal(a['weights'][k], b['weights'][k]), k
