@@ -11,6 +11,7 @@
     python bench/run.py trials            # a measurement: short trial fits at 3 lrs around the start answer, judged by training or validation loss
     python bench/run.py dropin            # fit_one_cycle(n, lr, cbs=AutoLR()) from fastai's default lr and from 100x, 10x below, at and 10x above the oracle's
     python bench/run.py short             # the drop-in's short start tests: the rule's error by test length and confidence
+    python bench/run.py search_ft         # fine_tune_auto(..., search=k), k = 1, 2, 3, on the fine-tuning tasks
     python bench/run.py mlp               # issue 27's case: a digits MLP from 1e-4, batches of 16 and 32, with and without AutoLR(), 5 seeds
     python bench/run.py search            # fit_auto_cycle(n, search=k): every candidate screened and fit whole, recorded; the searches scored
 
@@ -634,6 +635,33 @@ def record_searches(o):
     if todo: SEARCH.write_text(json.dumps(bank)); print(f'{len(todo)} task-seeds recorded in {SEARCH.name} in {(time.perf_counter()-t0)/60:.1f} min')
     return bank
 
+SEARCH_FT = HERE/'zoo_search_ft.json'
+def _search_ft_job(args):
+    "fine_tune_auto(epochs - 1, search=k) on a fine-tuning task: its metric and time, k = 1, 2, 3 (the same fine-tuning the zoo runs)"
+    name, seed = args
+    import zoo, fastlr_auto.all # its patches: Learner.fine_tune_auto
+    out = {}
+    for k in (1, 2, 3):
+        learn, t0 = zoo.make(name, seed), time.perf_counter()
+        with learn.no_bar(), learn.no_logging(): learn.fine_tune_auto(zoo.TASKS[name].epochs - 1, search=k, cbs=[NoValid()])
+        out[str(k)] = dict(metric=zoo.metric(name, learn), secs=time.perf_counter() - t0)
+    return name, seed, out
+
+def cmd_search_ft(o):
+    "fine_tune_auto(..., search=k), k = 1, 2, 3, on the zoo's fine-tuning tasks, both halves: scores and time over k = 1's"
+    from zoo import TASKS, SPLIT, score
+    cache, bank = load(CACHE), load(SEARCH_FT)
+    todo = [(n, s) for n in names(o) if TASKS[n].finetune and 'oracle' in cache.get(n, {}) for s in range(o['seeds']) if str(s) not in bank.get(n, {})]
+    for n, s, r in pool_map(_search_ft_job, todo, o['jobs']): bank.setdefault(n, {})[str(s)] = r
+    if todo: SEARCH_FT.write_text(json.dumps(bank))
+    for h in ('dev', 'held'):
+        for k in ('1', '2', '3'):
+            per = {n: [score(r[k]['metric'], cache[n]['oracle']['best']) for r in v.values()] for n, v in bank.items() if SPLIT[n] == h}
+            c = [r[k]['secs'] / r['1']['secs'] for n, v in bank.items() if SPLIT[n] == h for r in v.values()]
+            print(summary(per, f'{h:4} fine_tune_auto search={k}') + f'  time {np.median(c):.2f}x fine_tune_auto')
+        print()
+
+
 # --- the project over the zoo --------------------------------------------------------------------------------------
 def _zoo_job(args):
     name, seed, controller, lr = args
@@ -742,6 +770,6 @@ def cmd_args(o):
 if __name__ == '__main__':
     cmds = dict(oracle=cmd_oracle, curves=cmd_curves, choose=cmd_choose, zoo=cmd_zoo, report=report, args=cmd_args,
                 divisor=cmd_divisor, finetune=cmd_finetune, trials=cmd_trials, short=cmd_short,
-                dropin=cmd_dropin, search=cmd_search, mlp=cmd_mlp)
+                dropin=cmd_dropin, search=cmd_search, mlp=cmd_mlp, search_ft=cmd_search_ft)
     if len(sys.argv) < 2 or sys.argv[1] not in cmds: sys.exit(__doc__)
     cmds[sys.argv[1]](opts())

@@ -76,7 +76,7 @@ def _trial_row(ctl, sg, step, steps, secs, loss):
 
 def _next_step(losses, best, d):
     "The line's next place and direction from the losses so far (place -> loss), or None when it has nowhere new"
-    if len(losses) == 2 and losses[1] >= losses[0]: d = -1 # the step up did not help: go down
+    if len(losses) == 2 and list(losses.values())[1] >= losses[0]: d = -d # the first step did not help: the other way
     for nxt in (best + d, best - d):
         if nxt not in losses: return nxt, (nxt - best)
     return None
@@ -89,11 +89,12 @@ def search_fit(
     lr_max,   # the tests' answer, a number or a `slice`: the trials are it times 10**(STEP * place)
     tests,    # `(LRSuggestion, LRCurve)` of the tests that chose it (each trial's history starts with them)
     ctl,      # the `AutoLR` controller of the trials
+    first=1,  # the second trial's side of the answer: 1 above (a fresh fit), -1 below (a fine-tuning's unfrozen phase)
     **kwargs, # fit_one_cycle's
 ):
     "Whole fits along the lr axis from the answer, half a decade apart; the learner keeps the lowest validation loss"
     last = lr_max.stop if isinstance(lr_max, slice) else lr_max
-    sg, losses, rows, place, d, keep = tests[0][0]._replace(lr=float(last)), {}, {}, 0, 1, None
+    sg, losses, rows, place, d, keep = tests[0][0]._replace(lr=float(last)), {}, {}, 0, first, None
     while place is not None and len(losses) < int(search):
         t0, start, f = time.perf_counter(), LearnerSnapshot(learn), 10**(STEP*place)
         fit_from(learn, n_epoch, times(lr_max, f), ctl, [(t._replace(lr=t.lr*f), c) for t, c in tests], **kwargs)
