@@ -654,6 +654,12 @@ def cmd_search_ft(o):
     todo = [(n, s) for n in names(o) if TASKS[n].finetune and 'oracle' in cache.get(n, {}) for s in range(o['seeds']) if str(s) not in bank.get(n, {})]
     for n, s, r in pool_map(_search_ft_job, todo, o['jobs']): bank.setdefault(n, {})[str(s)] = r
     if todo: SEARCH_FT.write_text(json.dumps(bank))
+    search_ft_report(bank)
+
+def search_ft_report(bank=None):
+    "fine_tune_auto's searches, from zoo_search_ft.json: scores per half, time over search=1's"
+    from zoo import SPLIT, score
+    cache, bank = load(CACHE), bank or load(SEARCH_FT)
     for h in ('dev', 'held'):
         for k in ('1', '2', '3'):
             per = {n: [score(r[k]['metric'], cache[n]['oracle']['best']) for r in v.values()] for n, v in bank.items() if SPLIT[n] == h}
@@ -745,6 +751,13 @@ def report(o=None):
     if not kw and SEARCH.exists():
         print(f'\nfit_auto_cycle(n, search=k), from the trials recorded in {SEARCH.name} (python bench/run.py search):')
         search_report()
+    if not kw and SEARCH_FT.exists():
+        print(f'fine_tune_auto(epochs, search=k), from {SEARCH_FT.name} (python bench/run.py search_ft):')
+        search_ft_report()
+    if not kw and CURVES.exists(): # the first test's confidence against its error, on the recorded curves
+        from fastlr_auto.suggest import suggest_lr
+        calibration({n: {s: [suggest_lr(c['lrs'], c['losses']) for c in v] for s, v in seeds.items()}
+                     for n, seeds in load(CURVES).items() if n in results['runs']}, load(CACHE))
 
 # --- the arguments --------------------------------------------------------------------------------------------------
 def own_args():
