@@ -137,5 +137,6 @@ def fine_tune_auto(self:Learner,
     if len(self.opt.param_lists) == 1 or lr_mult is not None:
         lr_max, tests = _fixed_ratio(self, ref, prior, lr_mult, epochs, init_num_it)
     else: lr_max, tests = _measured_ratio(self, ref, prior, epochs, init_num_it)
-    if search > 1: return search_fit(self, epochs, search, lr_max, tests, ctl, -1, pct_start=pct_start, div=div, **kwargs)
-    fit_from(self, epochs, lr_max, ctl, tests, pct_start=pct_start, div=div, **kwargs)
+    kwargs.update(pct_start=pct_start, div=div)
+    if search > 1: return search_fit(self, epochs, search, lr_max, tests, ctl, -1, **kwargs) # down first: measured
+    fit_from(self, epochs, lr_max, ctl, tests, **kwargs)
