@@ -13,6 +13,7 @@
     python bench/run.py short             # the drop-in's short start tests: the rule's error by test length and confidence
     python bench/run.py search_ft         # fine_tune_auto(..., search=k), k = 1, 2, 3, on the fine-tuning tasks
     python bench/run.py mlp               # issue 27's case: a digits MLP from 1e-4, batches of 16 and 32, with and without AutoLR(), 5 seeds
+    python bench/run.py constants         # the rule's pieces, each switched off, on the cached first tests: dev and held
     python bench/run.py search            # fit_auto_cycle(n, search=k): every candidate screened and fit whole, recorded; the searches scored
 
 Options, all `--name=value`: `--tasks=a,b` (default: all), `--seeds=3`, `--jobs=2` (worker processes, one torch
@@ -383,6 +384,30 @@ def cmd_choose(o):
         print('div    ' + ' '.join(f'trust {t:<6g}' for t in TRUSTS))
         for d in DIVS: print(f'{d:<6g} ' + ' '.join(f'{mean(scored[(d, g, t)], "dev"):.3f}({mean(scored[(d, g, t)], "held"):.3f})' for t in TRUSTS))
     calibration(sgs, cache)
+
+# each of the rule's pieces switched off (the constant at the value that turns it off), and the Gaussian's other edge modes
+SWITCHES = {'Rule() (the defaults)': {}, 'no cap on the rise (rise_cap off)': dict(rise_cap=1e6),
+            'the valley shift on every fall (deep_fall 0)': dict(deep_fall=0.), 'no cap on the shift (max_shift 10)': dict(max_shift=10.),
+            'no fell-back re-reading (rise_ratio off)': dict(rise_ratio=1e6), 'no valley shift (noise_shift 0)': dict(noise_shift=0.),
+            'no shrink toward the prior (guess, trust 0)': dict(guess=0., trust=0.),
+            "edge mode 'nearest'": 'nearest', "edge mode 'mirror'": 'mirror', "edge mode 'constant'": 'constant'}
+
+def cmd_constants(o):
+    "What each piece of the rule buys: the first test's cached curves read with it switched off, scored on the oracle grids"
+    from zoo import SPLIT, TASKS
+    import fastlr_auto.suggest as S
+    cache, bank, g = load(CACHE), load(CURVES), S.gaussian_filter1d
+    ns = [n for n in names(o) if n in bank and 'oracle' in cache.get(n, {})]
+    for label, v in SWITCHES.items():
+        r = S.Rule(**v) if isinstance(v, dict) else S.Rule()
+        S.gaussian_filter1d = g if isinstance(v, dict) else partial(lambda y, m, **kw: g(y, **{**kw, 'mode': m}), m=v)
+        per = {'dev': {}, 'held': {}}
+        for n in ns:
+            pr = getattr(r, f'prior_{TASKS[n].opt}')
+            per[SPLIT[n]][n] = [float(np.median([grid_score(cache[n]['oracle'], S.toward_prior(S.suggest_lr(c['lrs'], c['losses'], r), pr, r).lr)
+                                                 for c in bank[n][s]])) for s in bank[n]]
+        S.gaussian_filter1d = g
+        for h in ('dev', 'held'): print(summary(per[h], f'{label[:44]:44} {h}'))
 
 def calibration(sgs, cache):
     "Median error of the rule's answers `sgs` ({task: {seed: [LRSuggestion]}}) against the oracle's lr (decades) per confidence bin"
@@ -785,6 +810,7 @@ def cmd_args(o):
 if __name__ == '__main__':
     cmds = dict(oracle=cmd_oracle, curves=cmd_curves, choose=cmd_choose, zoo=cmd_zoo, report=report, args=cmd_args,
                 divisor=cmd_divisor, finetune=cmd_finetune, trials=cmd_trials, short=cmd_short,
-                dropin=cmd_dropin, search=cmd_search, mlp=cmd_mlp, search_ft=cmd_search_ft)
+                dropin=cmd_dropin, search=cmd_search, mlp=cmd_mlp, search_ft=cmd_search_ft,
+                constants=cmd_constants)
     if len(sys.argv) < 2 or sys.argv[1] not in cmds: sys.exit(__doc__)
     cmds[sys.argv[1]](opts())

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
-from scipy.signal import savgol_filter
 
 # %% auto #0
 __all__ = ['check_num', 'smooth_curve', 'Rule', 'ifnone_rule', 'LRSuggestion', 'suggest_lr', 'trust', 'toward_prior',
@@ -49,36 +48,24 @@ def _clean_curve(lrs, losses, min_points=5):
     return lrs, losses, cut
 
 # %% ../nbs/01_suggest.ipynb #ac8d8b77
-_MODES = ('reflect', 'nearest', 'mirror', 'constant', 'wrap')
-
 def smooth_curve(
     lrs,                # learning rates, positive and increasing
     losses,             # finite losses, one per lr
-    width=0.2,          # smoothing width in decades of lr (the Gaussian's sigma, half the Savitzky-Golay window)
-    method='gaussian',  # 'gaussian' (scipy gaussian_filter1d) or 'savgol' (scipy savgol_filter, quadratic)
-    mode='reflect',     # how the Gaussian filter extends the curve past its ends (scipy's `mode`)
+    width=0.3,  # smoothing width in decades of lr, the Gaussian's sigma (`Rule.width`)
 ):
     "The curve on a uniform log10(lr) grid, and its smoothed losses: `(x, y, smoothed)`"
-    if method not in ('gaussian', 'savgol'): raise ValueError(f"method must be 'gaussian' or 'savgol', got {method!r}")
-    if mode not in _MODES: raise ValueError(f'mode must be one of {_MODES} (scipy\'s edge modes), got {mode!r}')
     check_num('width', width, 0, 10)
     lx = np.log10(np.asarray(lrs, dtype=np.float64))
     x = np.linspace(lx[0], lx[-1], len(lx))
     y = np.interp(x, lx, np.asarray(losses, dtype=np.float64))
     pts = width / max(x[1]-x[0], 1e-12)
-    if method == 'gaussian': return x, y, gaussian_filter1d(y, sigma=max(pts, 1e-3), mode=mode)
-    win = int(2*round(pts)+1)
-    if win < 5 or len(y) < 5: return x, y, y.copy()
-    win = min(win, len(y) if len(y) % 2 else len(y)-1)
-    return x, y, savgol_filter(y, win, 2, mode='interp')
+    return x, y, gaussian_filter1d(y, sigma=max(pts, 1e-3), mode='reflect')
 
 # %% ../nbs/01_suggest.ipynb #c4c1dd50
 @dataclass(frozen=True)
 class Rule:
     "The constants of the suggestion rule and of the decisions made on its answers, in one place"
     width: float = 0.3        # smoothing width, in decades of lr
-    method: str = 'gaussian'  # smoothing filter: 'gaussian' or 'savgol' (see `smooth_curve`)
-    mode: str = 'reflect'     # edge handling of the Gaussian filter
     # the rise starts where the smoothed loss has climbed this share of its rise (capped: `rise_cap`)...
     onset_frac: float = 0.3
     noise_z: float = 3.       # ...and this many times the noise of the smoothed curve
@@ -99,9 +86,6 @@ class Rule:
     prior_adam: float = 0.018
     prior_sgd: float = 0.075  # the same for SGD with momentum
     def __post_init__(self):
-        if self.method not in ('gaussian', 'savgol'):
-            raise ValueError(f"method must be 'gaussian' or 'savgol', got {self.method!r}")
-        if self.mode not in _MODES: raise ValueError(f"mode must be one of {_MODES} (scipy's edges), got {self.mode!r}")
         check_num('width', self.width, 0, 10); check_num('div', self.div, 0, 1e6)
         check_num('onset_frac', self.onset_frac, 0, 1, hi_ok=False)
         check_num('noise_z', self.noise_z, 0, 100, lo_ok=True)
@@ -141,10 +125,10 @@ def _first_excursion(s, floor, ratio):
     while p+1 < len(s) and s[p+1] >= s[p]: p += 1
     return p
 
-def _noise(x, y, s, width, method):
+def _noise(x, y, s, width):
     "The step noise of the raw losses `y` (from the MAD of their differences), and what smoothing leaves of it"
     pts = width/max(x[1]-x[0], 1e-12)
-    eff = 2*math.sqrt(math.pi)*max(pts, 0.5) if method == 'gaussian' else max(pts, 1.) # points the filter averages
+    eff = 2*math.sqrt(math.pi)*max(pts, 0.5) # points the Gaussian averages
     d = np.diff(y)
     noise = max(1.4826*float(np.median(np.abs(d - np.median(d))))/math.sqrt(2), 1e-12*max(1., float(np.abs(s).min())))
     return noise, noise/math.sqrt(eff)
@@ -195,8 +179,8 @@ def suggest_lr(
     "Suggest a learning rate from a range-test curve: the lr where the sharp rise starts, divided by `rule.div`"
     r = ifnone_rule(rule)
     lrs, losses, cut = _clean_curve(lrs, losses)
-    x, y, s = smooth_curve(lrs, losses, r.width, r.method, r.mode)
-    noise, noise_s = _noise(x, y, s, r.width, r.method)
+    x, y, s = smooth_curve(lrs, losses, r.width)
+    noise, noise_s = _noise(x, y, s, r.width)
     tail = ' (curve cut at the first non-finite loss)' if cut else ''
     i_min, rise, last_low = _low_end(s, r, noise_s)
     part = _fell_back(x, y, s, r, noise_s) if last_low == len(s)-1 else None
