@@ -93,9 +93,10 @@ def rank0_suggestion(
     crv,          # an `LRCurve` (in a distributed run, the same averaged curve on every rank)
     # when the rule finds too few finite losses: keep this lr with confidence 0; None raises its ValueError
     keep_lr=None,
+    rule=None,    # the rule's constants (a `Rule`); None: the defaults
 ) -> LRSuggestion:
-    "`crv.suggest()`, made once for all ranks: rank 0's answer, and its `crv.secs`, on every rank"
-    try: sg = crv.suggest()
+    "`crv.suggest(rule)`, made once for all ranks: rank 0's answer, and its `crv.secs`, on every rank"
+    try: sg = crv.suggest(rule)
     except ValueError as e:
         if keep_lr is None: raise
         sg = LRSuggestion(keep_lr, (keep_lr, math.nan), 0., f'no suggestion, lr kept: {e}')

@@ -13,14 +13,14 @@ from fastai.callback.schedule import *
 from .core import LRCurve, rank0_suggestion # and its patch: `Learner.range_test`
 from .callback import AutoLR
 from .schedule import steps_per_epoch
-from .suggest import check_num, toward_prior, trust
+from .suggest import Rule, check_num, toward_prior, trust
 from .report import short_epoch_note
 from .learner import check_epochs, check_fit_args, start_suggestion, start_window
 from .search import check_search, fit_from, search_fit
 
 # %% auto #0
-__all__ = ['RATIO_IT', 'HEAD_SPAN', 'BODY_SPAN', 'STILL', 'MAX_MULT', 'UNFROZEN_PRIOR', 'group_mults', 'measure_lr_mult',
-           'ratio_decision', 'spread']
+__all__ = ['RATIO_IT', 'HEAD_SPAN', 'BODY_SPAN', 'STILL', 'MAX_MULT', 'UNFROZEN_PRIOR', 'UNFROZEN_RULE', 'group_mults',
+           'measure_lr_mult', 'ratio_decision', 'spread']
 
 # %% ../nbs/03b_fine_tune.ipynb #0fb6901f
 def group_mults(
@@ -38,6 +38,8 @@ def _rescaled(crv, f):
 # of it; the largest ratio; the prior where the tests say little: this share of the frozen phase's lr (fastai's
 # `fine_tune` halves its lr when it unfreezes)
 RATIO_IT, HEAD_SPAN, BODY_SPAN, STILL, MAX_MULT, UNFROZEN_PRIOR = 12, (1.5, 1.5), (2.5, 1.), 1e-3, 1e3, 0.5
+# their reading: a flat curve's rise counted up to 20x its floor, as on a valley (the design page, "A flat curve's rise")
+UNFROZEN_RULE = Rule(flat_cap=20.)
 
 def measure_lr_mult(
     learn,   # a `Learner` with several parameter groups, unfrozen
@@ -50,7 +52,8 @@ def measure_lr_mult(
     crv_b = learn.range_test(STILL*ref_lr/10**BODY_SPAN[0], STILL*ref_lr*10**BODY_SPAN[1], num_it=RATIO_IT,
                              lr_ratios=[1.]*(n-1) + [STILL])
     crv_b = _rescaled(crv_b, 1/STILL) # the body's lrs
-    return (rank0_suggestion(crv_h, keep_lr=ref_lr), crv_h), (rank0_suggestion(crv_b, keep_lr=ref_lr), crv_b)
+    read = lambda crv: (rank0_suggestion(crv, ref_lr, UNFROZEN_RULE), crv)
+    return read(crv_h), read(crv_b)
 
 def ratio_decision(
     prior, # the lr where the tests say nothing (half the frozen phase's)
@@ -90,7 +93,7 @@ def _fixed_ratio(learn, ref, prior, lr_mult, epochs, init_num_it):
     if ref is None: sg, crv = start_suggestion(learn, *start_window(learn, epochs, init_num_it), lr_ratios=mults)
     else:
         crv = learn.range_test(ref/10**HEAD_SPAN[0], ref*10**HEAD_SPAN[1], num_it=RATIO_IT, lr_ratios=mults)
-        sg = toward_prior(rank0_suggestion(crv, keep_lr=ref), prior)
+        sg = toward_prior(rank0_suggestion(crv, ref, UNFROZEN_RULE), prior)
     why = f'lr_mult {lr_mult:g} fixed' if lr_mult is not None and n > 1 else 'one group'
     return spread(sg.lr, mult, n), [_noted(learn, f'unfrozen, {why}', sg, crv)]
 

@@ -77,7 +77,8 @@ class Rule:
     deep_fall: float = 0.05
     # a climb to this many times the running minimum is the rise, even if the loss falls back after it
     rise_ratio: float = 2.
-    rise_cap: float = 20.     # `onset_frac` takes a share of the rise up to this many times the minimum at most
+    rise_cap: float = 20.     # `onset_frac` takes a share of the rise up to this many times the minimum at most...
+    flat_cap: float = 2.      # ...and this many, on a curve with no fall above the noise (2: the floor's own height)
     div: float = 10.          # the answer is the point's lr divided by this
     guess: float = 0.1        # an answer at or below this confidence is a guess: no decision rests on it
     # an answer at or above this confidence is taken as it is; in between, shrunk toward the prior
@@ -93,7 +94,7 @@ class Rule:
         check_num('deep_fall', self.deep_fall, 0, 1, lo_ok=True)
         check_num('max_shift', self.max_shift, 0, 10, lo_ok=True)
         check_num('rise_ratio', self.rise_ratio, 1, 1e6); check_num('noise_shift', self.noise_shift, 0, 100, lo_ok=True)
-        check_num('rise_cap', self.rise_cap, 1, 1e6)
+        check_num('rise_cap', self.rise_cap, 1, 1e6); check_num('flat_cap', self.flat_cap, 1, 1e6)
         check_num('guess', self.guess, 0, 1, lo_ok=True); check_num('trust', self.trust, self.guess, 1, lo_ok=True)
         check_num('prior_adam', self.prior_adam, 0, 10); check_num('prior_sgd', self.prior_sgd, 0, 10)
 
@@ -135,9 +136,10 @@ def _noise(x, y, s, width):
 
 def _low_end(s, r, noise_s):
     "Index of the lowest point, the rise after it, and the last index before the rise that does not come back"
-    i_min = int(np.argmin(s)); rise = float(s[i_min:].max() - s[i_min])
-    capped = min(rise, (r.rise_cap - 1)*abs(float(s[i_min])))
-    thresh = max(r.onset_frac*capped, r.noise_z*noise_s)
+    i_min, z = int(np.argmin(s)), r.noise_z*noise_s; rise = float(s[i_min:].max() - s[i_min])
+    flat = float(s[:i_min+1].max() - s[i_min]) < z # no fall above the noise before the floor
+    capped = min(rise, ((r.flat_cap if flat else r.rise_cap) - 1)*abs(float(s[i_min])))
+    thresh = max(r.onset_frac*capped, z)
     return i_min, rise, i_min + int(np.flatnonzero(s[i_min:] - s[i_min] <= thresh)[-1])
 
 def _fell_back(x, y, s, r, noise_s):
