@@ -14,6 +14,7 @@
     python bench/run.py search_ft         # fine_tune_auto(..., search=k), k = 1, 2, 3, on the fine-tuning tasks
     python bench/run.py mlp               # issue 27's case: a digits MLP from 1e-4, batches of 16 and 32, with and without AutoLR(), 5 seeds
     python bench/run.py constants         # the rule's pieces, each switched off, on the cached first tests: dev and held
+    python bench/run.py collab            # a collab_learner outside the zoo at fastai's defaults: fit_auto_cycle with flat_cap 2 and 20 beside an lr grid
     python bench/run.py search            # fit_auto_cycle(n, search=k): every candidate screened and fit whole, recorded; the searches scored
 
 Options, all `--name=value`: `--tasks=a,b` (default: all), `--seeds=3`, `--jobs=2` (worker processes, one torch
@@ -388,7 +389,7 @@ def cmd_choose(o):
 # each of the rule's pieces switched off (the constant at the value that turns it off), and the Gaussian's other edge modes
 SWITCHES = {'Rule() (the defaults)': {}, 'no cap on the rise (rise_cap off)': dict(rise_cap=1e6),
             'the valley shift on every fall (deep_fall 0)': dict(deep_fall=0.), 'no cap on the shift (max_shift 10)': dict(max_shift=10.),
-            'no fell-back re-reading (rise_ratio off)': dict(rise_ratio=1e6), 'no valley shift (noise_shift 0)': dict(noise_shift=0.),
+            'no fell-back re-reading (rise_ratio off)': dict(rise_ratio=1e6), "a flat curve's rise capped as a valley's (flat_cap 20)": dict(flat_cap=20.), 'no valley shift (noise_shift 0)': dict(noise_shift=0.),
             'no shrink toward the prior (guess, trust 0)': dict(guess=0., trust=0.),
             "edge mode 'nearest'": 'nearest', "edge mode 'mirror'": 'mirror', "edge mode 'constant'": 'constant'}
 
@@ -695,6 +696,42 @@ def search_ft_report(bank=None):
         print()
 
 
+# --- a task outside the zoo: a collab_learner at fastai's defaults, whose first curve is flat, then a sharp rise --------
+def _unseen_ratings():
+    "Ratings 1-5 (rounded) of 500 users x 400 items from a rank-8 latent model with noise, 60 ratings per user"
+    import pandas as pd
+    g = np.random.default_rng(1)
+    u, i = g.normal(size=(500, 8)), g.normal(size=(400, 8))
+    a, b = np.array([(x, y) for x in range(500) for y in g.choice(400, 60, replace=False)]).T
+    r = np.clip(np.round(3 + (u[a]*i[b]).sum(1)/np.sqrt(8) + 0.5*g.normal(size=len(a))), 1, 5)
+    return pd.DataFrame(dict(user=a, item=b, rating=r.astype(np.float32)))
+
+def _collab_job(args):
+    "One fit of the unseen collab task: fit_auto_cycle(5) with the rule's flat_cap (2, or 20: a valley's cap), or fit_one_cycle(5, lr)"
+    how, seed, v = args
+    from fastai.collab import CollabDataLoaders, collab_learner
+    from fastai.torch_core import set_seed
+    import fastlr_auto.all, fastlr_auto.suggest as S
+    set_seed(seed, reproducible=True)
+    learn = collab_learner(CollabDataLoaders.from_df(_unseen_ratings(), bs=64, seed=0, valid_pct=0.2), n_factors=50, y_range=(0, 5.5))
+    with learn.no_bar(), learn.no_logging():
+        if how == 'grid': learn.fit_one_cycle(5, v, cbs=[NoValid()])
+        else:
+            S.ifnone_rule = lambda rule, f=S.ifnone_rule: f(rule) if rule is not None else S.Rule(flat_cap=v)
+            learn.fit_auto_cycle(5, cbs=[NoValid()])
+        mse = float(learn.validate()[0])
+    return how, v, seed, mse, (float(learn.auto_lr.history.suggested.iloc[0]) if how != 'grid' else v)
+
+def cmd_collab(o):
+    "A collab_learner outside the zoo (fastai's defaults: 50 factors, y_range (0, 5.5), batches of 64): fit_auto_cycle(5) with flat_cap 2 and 20, beside an lr grid"
+    jobs = [('auto', s, c) for s in range(4) for c in (2., 20.)] + [('grid', s, lr) for s in range(2) for lr in (1e-3, 3e-3, 1e-2, 3e-2, 1e-1)]
+    got = {}
+    for how, v, s, mse, lr in pool_map(_collab_job, jobs, o['jobs']): got.setdefault((how, v), []).append((mse, lr))
+    for (how, v), r in got.items():
+        what = f'fit_auto_cycle(5), flat_cap {v:g}' if how == 'auto' else f'fit_one_cycle(5, {v:g})'
+        print(f"{what:32} validation mse per seed {' '.join(f'{m:.3f}' for m, _ in r)}" + (f"  (first answer {' '.join(f'{l:.2g}' for _, l in r)})" if how == 'auto' else ''))
+
+
 # --- the project over the zoo --------------------------------------------------------------------------------------
 def _zoo_job(args):
     name, seed, controller, lr = args
@@ -810,7 +847,7 @@ def cmd_args(o):
 if __name__ == '__main__':
     cmds = dict(oracle=cmd_oracle, curves=cmd_curves, choose=cmd_choose, zoo=cmd_zoo, report=report, args=cmd_args,
                 divisor=cmd_divisor, finetune=cmd_finetune, trials=cmd_trials, short=cmd_short,
-                dropin=cmd_dropin, search=cmd_search, mlp=cmd_mlp, search_ft=cmd_search_ft,
+                dropin=cmd_dropin, search=cmd_search, mlp=cmd_mlp, search_ft=cmd_search_ft, collab=cmd_collab,
                 constants=cmd_constants)
     if len(sys.argv) < 2 or sys.argv[1] not in cmds: sys.exit(__doc__)
     cmds[sys.argv[1]](opts())
