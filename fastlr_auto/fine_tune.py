@@ -38,7 +38,7 @@ def _rescaled(crv, f):
 # of it; the largest ratio; the prior where the tests say little: this share of the frozen phase's lr (fastai's
 # `fine_tune` halves its lr when it unfreezes)
 RATIO_IT, HEAD_SPAN, BODY_SPAN, STILL, MAX_MULT, UNFROZEN_PRIOR = 12, (1.5, 1.5), (2.5, 1.), 1e-3, 1e3, 0.5
-# their reading: a flat curve's rise counted up to 20x its floor, as on a valley (the design page, "A flat curve's rise")
+# their reading: a flat curve's rise counted up to 20x its floor, as a valley's (design page: "A flat curve's rise")
 UNFROZEN_RULE = Rule(flat_cap=20.)
 
 def measure_lr_mult(
