@@ -697,28 +697,26 @@ def search_ft_report(bank=None):
 
 
 # --- a task outside the zoo: a collab_learner at fastai's defaults, whose first curve is flat, then a sharp rise --------
-def _unseen_ratings():
-    "Ratings 1-5 (rounded) of 500 users x 400 items from a rank-8 latent model with noise, 60 ratings per user"
-    import pandas as pd
-    g = np.random.default_rng(1)
-    u, i = g.normal(size=(500, 8)), g.normal(size=(400, 8))
-    a, b = np.array([(x, y) for x in range(500) for y in g.choice(400, 60, replace=False)]).T
-    r = np.clip(np.round(3 + (u[a]*i[b]).sum(1)/np.sqrt(8) + 0.5*g.normal(size=len(a))), 1, 5)
-    return pd.DataFrame(dict(user=a, item=b, rating=r.astype(np.float32)))
+def unseen_collab(seed):
+    "fastai's collab_learner defaults (50 factors, y_range (0, 5.5), batches of 64) on rounded ratings: 500 users x 400 items, rank 8"
+    from fastai.collab import CollabDataLoaders, collab_learner
+    from fastai.torch_core import set_seed
+    import zoo
+    set_seed(seed, reproducible=True)
+    df = zoo._ratings(500, 400, 60, 8, math.sqrt(8), seed=1, rounded=True)
+    return collab_learner(CollabDataLoaders.from_df(df, bs=64, seed=0, valid_pct=0.2), n_factors=50, y_range=(0, 5.5))
 
 def _collab_job(args):
     "One fit of the unseen collab task: fit_auto_cycle(5) with the rule's flat_cap (2, or 20: a valley's cap), or fit_one_cycle(5, lr)"
     how, seed, v = args
-    from fastai.collab import CollabDataLoaders, collab_learner
-    from fastai.torch_core import set_seed
     import fastlr_auto.all, fastlr_auto.suggest as S
-    set_seed(seed, reproducible=True)
-    learn = collab_learner(CollabDataLoaders.from_df(_unseen_ratings(), bs=64, seed=0, valid_pct=0.2), n_factors=50, y_range=(0, 5.5))
+    learn, default = unseen_collab(seed), S.ifnone_rule
     with learn.no_bar(), learn.no_logging():
         if how == 'grid': learn.fit_one_cycle(5, v, cbs=[NoValid()])
         else:
-            S.ifnone_rule = lambda rule, f=S.ifnone_rule: f(rule) if rule is not None else S.Rule(flat_cap=v)
-            learn.fit_auto_cycle(5, cbs=[NoValid()])
+            S.ifnone_rule = lambda rule: default(rule) if rule is not None else S.Rule(flat_cap=v) # the rule's defaults, but flat_cap
+            try: learn.fit_auto_cycle(5, cbs=[NoValid()])
+            finally: S.ifnone_rule = default
         mse = float(learn.validate()[0])
     return how, v, seed, mse, (float(learn.auto_lr.history.suggested.iloc[0]) if how != 'grid' else v)
 

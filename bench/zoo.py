@@ -251,14 +251,15 @@ def tabular_task(which, bs=64, seed=0):
     return tabular_learner(dls, layers=[64, 32], loss_func=MSE if which != 'fair' else CE)
 
 @functools.lru_cache(None)
-def _ratings():
-    "Ratings 1-5 of 400 users x 300 items from a rank-4 latent model with noise (70 ratings per user)"
+def _ratings(users=400, items=300, per=70, rank=4, scale=1.2, seed=0, rounded=False):
+    "Ratings 1-5 of `users` x `items` from a rank-`rank` latent model with noise (`per` ratings per user)"
     import pandas as pd
-    g = np.random.default_rng(0)
-    u, i = g.normal(size=(400, 4)), g.normal(size=(300, 4))
-    rows = [(a, b) for a in range(400) for b in g.choice(300, 70, replace=False)]
+    g = np.random.default_rng(seed)
+    u, i = g.normal(size=(users, rank)), g.normal(size=(items, rank))
+    rows = [(a, b) for a in range(users) for b in g.choice(items, per, replace=False)]
     a, b = np.array(rows).T
-    r = np.clip(3 + (u[a]*i[b]).sum(1)/1.2 + 0.5*g.normal(size=len(a)), 1, 5)
+    r = 3 + (u[a]*i[b]).sum(1)/scale + 0.5*g.normal(size=len(a))
+    r = np.clip(np.round(r) if rounded else r, 1, 5)
     return pd.DataFrame(dict(user=a, item=b, rating=r.astype(np.float32)))
 
 def collab_task(use_nn=False, bs=256, seed=0):
