@@ -15,6 +15,8 @@
     python bench/run.py mlp               # issue 27's case: a digits MLP from 1e-4, batches of 16 and 32, with and without AutoLR(), 5 seeds
     python bench/run.py constants         # the rule's pieces, each switched off, on the cached first tests: dev and held
     python bench/run.py collab            # a collab_learner outside the zoo at fastai's defaults: fit_auto_cycle with flat_cap 2 and 20 beside an lr grid
+    python bench/run.py unfrozen          # fine_tune_auto's unfrozen 12-step tests read as it reads them, by the default rule, and with the noise measured below the rise
+    python bench/run.py unseen            # tasks outside the zoo (a collab_learner, two multi-label MLPs): fit_auto_cycle, search=2, fine_tune_auto and the peers beside an lr grid
     python bench/run.py search            # fit_auto_cycle(n, search=k): every candidate screened and fit whole, recorded; the searches scored
 
 Options, all `--name=value`: `--tasks=a,b` (default: all), `--seeds=3`, `--jobs=2` (worker processes, one torch
@@ -582,6 +584,7 @@ def _search_job(args):
         t0 = time.perf_counter()
         sg, crv = start_suggestion(learn, *start_window(learn, t.epochs))
         out['answer'], out['test_secs'] = sg.lr, time.perf_counter() - t0
+        out['curve'] = dict(lrs=[float(v) for v in crv.lrs], losses=[float(v) for v in crv.losses]) # the side the line tries first
         lrs = [sg.lr * 10**o for o in OFFSETS]
         for share in SHARES:
             t0, n, losses = time.perf_counter(), max(1, int(share * t.epochs * len(learn.dls.train))), []
@@ -596,10 +599,10 @@ def _search_job(args):
             snap.restore()
     return name, seed, out
 
-def line_pick(w, k):
-    "What `search_fit` keeps with `search=k`, replayed on the recorded whole fits `w`: (kept index, indices run)"
+def line_pick(w, k, d=1):
+    "What `search_fit` keeps with `search=k`, its second trial on side `d`, replayed on the recorded whole fits `w`: (kept index, indices run)"
     from fastlr_auto.search import _next_step
-    losses, place, d = {}, 0, 1
+    losses, place = {}, 0
     while place is not None and len(losses) < k:
         assert abs(place) <= 2, 'past the recorded fits (k > 3)'
         losses[place] = w[place + 2]['valid']
@@ -615,6 +618,7 @@ def screened_pick(r, whole, share=0.2):
 def search_scores(bank=None, cache=None):
     "{label: {half: {task: [score per seed]}}} and {label: {half: [cost per task-seed, in fit_auto_cycle's]}}"
     from zoo import SPLIT, score
+    from fastlr_auto.search import floor_side
     bank, cache = bank or load(SEARCH), cache or load(CACHE)
     sc, cost = {}, {}
     def add(label, n, s, i, ran, extra=0.):
@@ -626,7 +630,9 @@ def search_scores(bank=None, cache=None):
         for s, r in seeds.items():
             w = r['whole']
             add('the answer (1 fit)', n, s, 2, [2])
-            for k in (2, 3): add(f'search={k}', n, s, *line_pick(w, k))
+            side = floor_side(r['curve']['lrs'], r['curve']['losses'], r['answer']) # as `search_fit` tries first
+            for k in (2, 3): add(f'search={k}', n, s, *line_pick(w, k, side))
+            for k in (2, 3): add(f'search={k}, up first', n, s, *line_pick(w, k)) # the line before `floor_side`
             for k in (2, 3): # the screening alternative, in the same compute: 5 trials of 20 %, then k - 1 whole fits
                 i, order, secs = screened_pick(r, k - 1)
                 add(f'screen, then {k-1} whole', n, s, i, order, secs)
@@ -728,6 +734,124 @@ def cmd_collab(o):
     for (how, v), r in got.items():
         what = f'fit_auto_cycle(5), flat_cap {v:g}' if how == 'auto' else f'fit_one_cycle(5, {v:g})'
         print(f"{what:32} validation mse per seed {' '.join(f'{m:.3f}' for m, _ in r)}" + (f"  (first answer {' '.join(f'{l:.2g}' for _, l in r)})" if how == 'auto' else ''))
+
+
+# --- fine_tune_auto's unfrozen tests (12 steps): why they keep a valley's cap -------------------------------------------
+def _unfrozen_job(args):
+    "The curves of fine_tune_auto's unfrozen-phase tests on a fine-tuning task (the head alone, the body alone)"
+    name, seed = args
+    import zoo, fastlr_auto.fine_tune as F
+    got, read = [], F.rank0_suggestion
+    def keep(crv, ref, rule): got.append(dict(lrs=[float(v) for v in crv.lrs], losses=[float(v) for v in crv.losses])); return read(crv, ref, rule)
+    F.rank0_suggestion = keep
+    try:
+        learn = zoo.make(name, seed)
+        with learn.no_bar(), learn.no_logging(): learn.fine_tune_auto(zoo.TASKS[name].epochs - 1, cbs=[NoValid()])
+    finally: F.rank0_suggestion = read
+    return name, seed, got
+
+def _noise_below_rise(noise, x, y, s, width):
+    "The rule's step noise (`noise`, its own estimate) from the part of the curve below twice its running minimum"
+    m = np.minimum.accumulate(s); up = np.flatnonzero(s - m > np.abs(m))
+    end = max(int(up[0]) if len(up) else len(s), 5)
+    return noise(x[:end], y[:end], s[:end], width)
+
+def cmd_unfrozen(o):
+    "fine_tune_auto's unfrozen tests read three ways: as it reads them (a valley's cap), by the default rule, by it with the noise measured below the rise"
+    import fastlr_auto.suggest as S
+    from fastlr_auto.fine_tune import UNFROZEN_RULE
+    from zoo import TASKS, SPLIT
+    jobs = [(n, s) for n in names(o) if TASKS[n].finetune for s in range(o['seeds'])]
+    noise, f = S._noise, lambda sg: f'{sg.lr:8.2e} {sg.reason.split(":")[0][:19]:19}'
+    print(f"{'task':17} seed test  {'as read (flat_cap 20)':28} {'the default rule':28} noise below the rise")
+    for n, seed, crvs in pool_map(_unfrozen_job, jobs, o['jobs']):
+        for which, c in zip(('head', 'body'), crvs):
+            a, b = S.suggest_lr(c['lrs'], c['losses'], UNFROZEN_RULE), S.suggest_lr(c['lrs'], c['losses'])
+            S._noise = partial(_noise_below_rise, noise)
+            try: d = S.suggest_lr(c['lrs'], c['losses'])
+            finally: S._noise = noise
+            print(f'{n:17} {seed:4} {which:5} {f(a)} {f(b)} {f(d)}  ({SPLIT[n]})')
+
+
+# --- tasks outside the zoo: the default and the peers on learners the rule was never tuned on ------------------------
+UNSEEN = HERE/'unseen_results.json'
+UNSEEN_LRS = tuple(10**(e/2) for e in range(-8, 0)) # the oracle's grid: 1e-4 to 3e-1, half a decade apart
+
+def unseen_multilabel(kind, seed):
+    "A multi-label BCE MLP at fastai's defaults (Adam, batches of 64): scikit-learn's generator, or the digits' pixels"
+    import sklearn.datasets as ds, torch
+    import zoo
+    if kind == 'gen': # 8 labels, 3 a sample on average, 20 features: not the zoo's generator settings
+        x, y = ds.make_multilabel_classification(3000, 20, n_classes=8, n_labels=3, random_state=5)
+        (a, b), (i, j) = zoo._table(x, y, reg=True), zoo._split_idx(len(x))
+        y = torch.as_tensor(y, dtype=torch.float32)
+        data, hidden = (zoo.TensorPairs(a.x, y[i]), zoo.TensorPairs(b.x, y[j])), (200, 100)
+    else: data, hidden = zoo._digits(0., True, True), (256, 128) # the zoo's digits labels, read by an MLP, not its CNN
+    return zoo._learner(data, 64, lambda: zoo._mlp(data[0].x.shape[1], data[0].y.shape[1], hidden), zoo.BCE, 'adam', seed)
+
+UNSEEN_TASKS = dict(collab=(lambda s: unseen_collab(s), 'mse'), multilabel_gen=(partial(unseen_multilabel, 'gen'), 'multi'),
+                    multilabel_digits_mlp=(partial(unseen_multilabel, 'digits'), 'multi'))
+
+def _unseen_job(args):
+    "One 5-epoch fit of an unseen task: its metric (mse, or accuracy_multi), wall time and first lr"
+    name, method, seed, lr = args
+    from fastai.basics import noop
+    from fastai.callback.schedule import minimum, valley
+    import fastlr_auto.all # its patches
+    make, kind = UNSEEN_TASKS[name]
+    learn, cbs, t0 = make(seed), [NoValid()], time.perf_counter()
+    with learn.no_bar(), learn.no_logging():
+        if method == 'grid': learn.fit_one_cycle(5, lr, cbs=cbs)
+        elif method == 'default': learn.fit_one_cycle(5, cbs=cbs)
+        elif method in ('valley', 'min/10'):
+            f = learn.lr_find(suggest_funcs=(valley, minimum), show_plot=False)
+            lr = f.valley if method == 'valley' else f.minimum/10
+            learn.fit_one_cycle(5, lr, cbs=cbs)
+        elif method == 'auto': learn.fit_auto_cycle(5, cbs=cbs)
+        elif method == 'search=2': learn.fit_auto_cycle(5, search=2, cbs=cbs)
+        elif method == 'fine_tune_auto': learn.fine_tune_auto(4, cbs=cbs)
+        out, targ = learn.get_preds(act=noop)
+    if hasattr(learn, 'auto_lr'): lr = float(learn.auto_lr.history.suggested.iloc[0]) # where it started
+    m = float(((out.view(-1) - targ.view(-1))**2).mean()) if kind == 'mse' else float(((out > 0).float() == targ).float().mean())
+    return name, method, seed, lr, m, time.perf_counter() - t0
+
+def cmd_unseen(o):
+    "Tasks outside the zoo: fit_auto_cycle and the peers (lr_find's valley and minimum/10, fastai's default lr), beside an lr grid"
+    ns = [n for n in UNSEEN_TASKS if not o['tasks'] or n in o['tasks'].split(',')]
+    methods = ('auto', 'search=2', 'fine_tune_auto', 'valley', 'min/10', 'default')
+    jobs = [(n, m, s, None) for n in ns for s in range(o['seeds']) for m in methods]
+    jobs += [(n, 'grid', s, lr) for n in ns for s in range(o['seeds']) for lr in UNSEEN_LRS]
+    got = load(UNSEEN)
+    for n, m, s, lr, v, secs in pool_map(_unseen_job, jobs, o['jobs']):
+        got.setdefault(n, {}).setdefault(m if m != 'grid' else f'grid {lr:.3g}', {})[str(s)] = dict(metric=v, secs=secs, lr=lr)
+    UNSEEN.write_text(json.dumps(got, indent=0))
+    unseen_report(got)
+
+def unseen_scores(got=None):
+    "{method: {task: [score per seed]}} from unseen_results.json: the metric over the grid's best mean (mse: best over it)"
+    got, sc = got or load(UNSEEN), {}
+    for n, runs in got.items():
+        lower = UNSEEN_TASKS[n][1] == 'mse'
+        mean = {m: np.mean([r['metric'] for r in v.values()]) for m, v in runs.items() if m.startswith('grid')}
+        best = min(mean.values()) if lower else max(mean.values())
+        for m, v in runs.items():
+            if not m.startswith('grid'): sc.setdefault(m, {})[n] = [best/r['metric'] if lower else r['metric']/best for r in v.values()]
+    return sc
+
+def unseen_report(got=None):
+    got = got or load(UNSEEN)
+    for m, rows in unseen_scores(got).items():
+        t = [r['secs'] for n in rows for r in got[n][m].values()]
+        base = [r['secs'] for n in rows for r in got[n]['valley'].values()]
+        print(summary(rows, f'{m:15}') + f'  time {np.sum(t)/np.sum(base):.2f}x lr_find + fit_one_cycle')
+        print('    ' + '  '.join(f"{n} {' '.join(f'{v:.3f}' for v in r)}" for n, r in rows.items()))
+        if m in ('auto', 'valley'):
+            firsts = {n: ' '.join(f"{r['lr']:.2g}" for r in got[n][m].values()) for n in rows}
+            print('    first lr: ' + '  '.join(f'{n} {v}' for n, v in firsts.items()))
+    for n, runs in got.items():
+        print(f'{n:22} grid: ' + '  '.join(f"{m[5:]} {np.mean([r['metric'] for r in v.values()]):.4f}" for m, v in runs.items() if m.startswith('grid')))
+    print("(score: the metric over the best mean of fit_one_cycle(5, lr) on a half-decade grid, 1e-4 to 3e-1, the same seeds; "
+          "for the collab task's mse, the best over it)")
 
 
 # --- the project over the zoo --------------------------------------------------------------------------------------
@@ -846,6 +970,6 @@ if __name__ == '__main__':
     cmds = dict(oracle=cmd_oracle, curves=cmd_curves, choose=cmd_choose, zoo=cmd_zoo, report=report, args=cmd_args,
                 divisor=cmd_divisor, finetune=cmd_finetune, trials=cmd_trials, short=cmd_short,
                 dropin=cmd_dropin, search=cmd_search, mlp=cmd_mlp, search_ft=cmd_search_ft, collab=cmd_collab,
-                constants=cmd_constants)
+                constants=cmd_constants, unseen=cmd_unseen, unfrozen=cmd_unfrozen)
     if len(sys.argv) < 2 or sys.argv[1] not in cmds: sys.exit(__doc__)
     cmds[sys.argv[1]](opts())

@@ -13,10 +13,10 @@ from fastai.callback.schedule import *
 from .callback import AutoLR, FitStart
 from .distributed import is_rank0, mean_over_ranks
 from .snapshot import LearnerSnapshot
-from .suggest import check_num
+from .suggest import Rule, check_num, smooth_curve, _clean_curve
 
 # %% auto #0
-__all__ = ['STEP', 'check_search', 'fit_from', 'valid_loss', 'times', 'search_fit']
+__all__ = ['STEP', 'check_search', 'fit_from', 'valid_loss', 'times', 'floor_side', 'search_fit']
 
 # %% ../nbs/03c_search.ipynb #5e0c0006
 STEP = 0.5 # decades between two trials of the search
@@ -74,6 +74,16 @@ def _trial_row(ctl, sg, step, steps, secs, loss):
                          reason=why, detail=why, trial=step, valid_loss=loss, won=False))
     ctl.curves.append((0, None, sg._replace(lr=lr, reason=why)))
 
+def floor_side(
+    lrs,     # the first range test's lrs
+    losses,  # its losses
+    lr,      # its answer
+) -> int:
+    "1 when the test's smoothed loss is lowest at or above `lr`, -1 when below it: the side the line tries first"
+    lrs, losses, _ = _clean_curve(lrs, losses)
+    x, _, s = smooth_curve(lrs, losses, Rule().width)
+    return 1 if x[int(np.argmin(s))] >= math.log10(lr) else -1
+
 def _next_step(losses, best, d):
     "The line's next place and direction from the losses so far (place -> loss), or None when it has nowhere new"
     if len(losses) == 2 and list(losses.values())[1] >= losses[0]: d = -d # the first step did not help: the other way
@@ -89,11 +99,13 @@ def search_fit(
     lr_max,   # the tests' answer, a number or a `slice`: the trials are it times 10**(STEP * place)
     tests,    # `(LRSuggestion, LRCurve)` of the tests that chose it (each trial's history starts with them)
     ctl,      # the `AutoLR` controller of the trials
-    first=1,  # the second trial's side of the answer: 1 above (a fresh fit), -1 below (a fine-tuning's unfrozen phase)
+    first=None, # the second trial's side: 1 above the answer, -1 below; None: toward the first test's lowest loss
     **kwargs, # fit_one_cycle's
 ):
     "Whole fits along the lr axis from the answer, half a decade apart; the learner keeps the lowest validation loss"
     last = lr_max.stop if isinstance(lr_max, slice) else lr_max
+    crv = tests[0][1] if tests else None
+    if first is None: first = 1 if crv is None else floor_side(crv.lrs, crv.losses, float(last))
     sg, losses, rows, place, d, keep = tests[0][0]._replace(lr=float(last)), {}, {}, 0, first, None
     while place is not None and len(losses) < int(search):
         t0, start, f = time.perf_counter(), LearnerSnapshot(learn), 10**(STEP*place)
