@@ -13,7 +13,7 @@ from fastai.callback.schedule import *
 from .callback import AutoLR, FitStart
 from .distributed import is_rank0, mean_over_ranks
 from .snapshot import LearnerSnapshot
-from .suggest import Rule, check_num, smooth_curve, _clean_curve
+from .suggest import check_num, floor_lr
 
 # %% auto #0
 __all__ = ['STEP', 'check_search', 'fit_from', 'valid_loss', 'times', 'floor_side', 'search_fit']
@@ -80,9 +80,7 @@ def floor_side(
     lr,      # its answer
 ) -> int:
     "1 when the test's smoothed loss is lowest at or above `lr`, -1 when below it: the side the line tries first"
-    lrs, losses, _ = _clean_curve(lrs, losses)
-    x, _, s = smooth_curve(lrs, losses, Rule().width)
-    return 1 if x[int(np.argmin(s))] >= math.log10(lr) else -1
+    return 1 if floor_lr(lrs, losses) >= lr else -1
 
 def _next_step(losses, best, d):
     "The line's next place and direction from the losses so far (place -> loss), or None when it has nowhere new"

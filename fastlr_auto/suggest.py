@@ -13,7 +13,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 # %% auto #0
-__all__ = ['check_num', 'smooth_curve', 'Rule', 'ifnone_rule', 'LRSuggestion', 'suggest_lr', 'trust', 'toward_prior',
+__all__ = ['check_num', 'smooth_curve', 'Rule', 'ifnone_rule', 'LRSuggestion', 'suggest_lr', 'floor_lr', 'trust', 'toward_prior',
            'unsmooth_ema', 'auto_suggest']
 
 # %% ../nbs/01_suggest.ipynb #48508de6
@@ -194,6 +194,17 @@ def suggest_lr(
     px = float(np.clip(px, x[0], x[-1]))
     plr, ploss = 10**px, float(np.interp(px, x, s))
     return LRSuggestion(plr/r.div, (plr, ploss), round(float(np.clip(conf, 0, 1)), 4), reason + tail)
+
+# %% ../nbs/01_suggest.ipynb #f1a0e002
+def floor_lr(
+    lrs,        # learning rates of the range test, positive and strictly increasing
+    losses,     # loss at each lr
+    rule=None,  # the rule's constants (its smoothing width), a `Rule`; None: the defaults
+) -> float:
+    "The lr where the smoothed loss is lowest"
+    lrs, losses, _ = _clean_curve(lrs, losses)
+    x, _, s = smooth_curve(lrs, losses, ifnone_rule(rule).width)
+    return float(10**x[int(np.argmin(s))])
 
 # %% ../nbs/01_suggest.ipynb #d1a2b3c5
 def trust(
