@@ -11,7 +11,7 @@ import numpy as np, matplotlib.pyplot as plt
 from fastai.basics import *
 from fastai.callback.schedule import *
 from .callback import AutoLR, FitStart
-from .distributed import is_rank0, mean_over_ranks
+from .distributed import broadcast_obj, is_rank0, mean_over_ranks
 from .snapshot import LearnerSnapshot
 from .suggest import check_num, floor_lr
 
@@ -103,8 +103,8 @@ def search_fit(
     "Whole fits along the lr axis from the answer, half a decade apart; the learner keeps the lowest validation loss"
     last = lr_max.stop if isinstance(lr_max, slice) else lr_max
     crv = tests[0][1] if tests else None
-    if first is None: first = 1 if crv is None else floor_side(crv.lrs, crv.losses, float(last))
-    sg, losses, rows, place, d, keep = tests[0][0]._replace(lr=float(last)), {}, {}, 0, first, None
+    if first is None and crv is not None: first = broadcast_obj(floor_side(crv.lrs, crv.losses, float(last))) # rank 0's
+    sg, losses, rows, place, d, keep = tests[0][0]._replace(lr=float(last)), {}, {}, 0, ifnone(first, 1), None
     while place is not None and len(losses) < int(search):
         t0, start, f = time.perf_counter(), LearnerSnapshot(learn), 10**(STEP*place)
         fit_from(learn, n_epoch, times(lr_max, f), ctl, [(t._replace(lr=t.lr*f), c) for t, c in tests], **kwargs)

@@ -29,6 +29,7 @@ def test_search_one_decision(tmp_path):
     r, (a, b) = launch(tmp_path, '--epochs', '2', '--search', '2')
     h = pd.DataFrame(a['history'])
     t = h[h.trial.notna()]
-    assert list(t.trial) == [0, 1] and t.won.sum() == 1, t                # the answer, half a decade up; one kept
+    assert a['side'] == b['side'] and a['side'] in (1, -1)               # the side of the first test's lowest loss
+    assert list(t.trial) == [0, a['side']] and t.won.sum() == 1, t        # the answer, half a decade toward it; one kept
     pd.testing.assert_frame_equal(h.drop(columns='secs'), pd.DataFrame(b['history']).drop(columns='secs')) # same trials, losses, decision
     for k in a['weights']: assert torch.equal(a['weights'][k], b['weights'][k]), k
