@@ -909,6 +909,15 @@ def scores(results=None, cache=None):
         if 'plain' in runs['0']: drop[n] = sum(runs['0']['autolr'])/sum(runs['0']['plain'])
     return sc, cost, drop
 
+def paired(sc, ours, peers):
+    "Our mean minus each peer's, seed by seed (the same tasks, seeds and data orders), and the spread of that difference"
+    lines = []
+    for h in ('dev', 'held'):
+        for m in peers:
+            d = [np.mean([sc[ours][h][n][i] - sc[m][h][n][i] for n in sc[ours][h]]) for i in range(len(next(iter(sc[ours][h].values()))))]
+            lines.append(f"{h:4} {ours} minus {m:8} per seed {' '.join(f'{v:+.3f}' for v in d)}  mean {np.mean(d):+.3f}, std {np.std(d):.3f}")
+    return '\n'.join(lines) + '\n(a lead is outside the noise when it exceeds the spread of the difference, seed by seed)\n'
+
 def report(o=None):
     "The zoo's last run (`zoo_results.json`, or a `--controller` variant's) beside the cached peers: per task, per half, fine-tuning, cost"
     kw, f = variant(o or opts())
@@ -924,6 +933,7 @@ def report(o=None):
     for h in ('dev', 'held'):
         for m in methods: print(summary(sc[m][h], f'{h:4} {m}'))
         print()
+    print(paired(sc, 'auto', PEERS))
     for h in ('dev', 'held'):
         for m in ('fine_tune_auto', 'fine_tune'): print(summary(sc[m][h], f'{h:4} {m}'))
     mean = lambda m, h: np.mean([np.mean(v) for v in sc[m][h].values()])
