@@ -141,5 +141,5 @@ def fine_tune_auto(self:Learner,
         lr_max, tests = _fixed_ratio(self, ref, prior, lr_mult, epochs, init_num_it)
     else: lr_max, tests = _measured_ratio(self, ref, prior, epochs, init_num_it)
     kwargs.update(pct_start=pct_start, div=div)
-    if search > 1: return search_fit(self, epochs, search, lr_max, tests, ctl, -1, **kwargs) # down first: measured
+    if search > 1: return search_fit(self, epochs, search, lr_max, tests, ctl, **kwargs)
     fit_from(self, epochs, lr_max, ctl, tests, **kwargs)

@@ -97,14 +97,12 @@ def search_fit(
     lr_max,   # the tests' answer, a number or a `slice`: the trials are it times 10**(STEP * place)
     tests,    # `(LRSuggestion, LRCurve)` of the tests that chose it (each trial's history starts with them)
     ctl,      # the `AutoLR` controller of the trials
-    first=None, # the second trial's side: 1 above the answer, -1 below; None: toward the first test's lowest loss
     **kwargs, # fit_one_cycle's
 ):
     "Whole fits along the lr axis from the answer, half a decade apart; the learner keeps the lowest validation loss"
-    last = lr_max.stop if isinstance(lr_max, slice) else lr_max
-    crv = tests[0][1] if tests else None
-    if first is None and crv is not None: first = broadcast_obj(floor_side(crv.lrs, crv.losses, float(last))) # rank 0's
-    sg, losses, rows, place, d, keep = tests[0][0]._replace(lr=float(last)), {}, {}, 0, ifnone(first, 1), None
+    (sg, crv), last = tests[0], lr_max.stop if isinstance(lr_max, slice) else lr_max # the first test; the last group's
+    d = broadcast_obj(floor_side(crv.lrs, crv.losses, float(last))) # the second trial's side, rank 0's
+    sg, losses, rows, place, keep = sg._replace(lr=float(last)), {}, {}, 0, None
     while place is not None and len(losses) < int(search):
         t0, start, f = time.perf_counter(), LearnerSnapshot(learn), 10**(STEP*place)
         fit_from(learn, n_epoch, times(lr_max, f), ctl, [(t._replace(lr=t.lr*f), c) for t, c in tests], **kwargs)
