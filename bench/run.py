@@ -58,6 +58,11 @@ def names(o):
 
 def load(f): return json.loads(f.read_text()) if f.exists() else {}
 
+def curve_dict(c, rounded=False):
+    "An `LRCurve`'s lrs and losses as JSON lists; `rounded`: to 5 and 6 significant digits (the caches of many curves)"
+    f = (lambda v, d: float(f'{v:.{d}g}')) if rounded else (lambda v, d: float(v))
+    return dict(lrs=[f(v, 5) for v in c.lrs], losses=[f(v, 6) for v in c.losses])
+
 # --- one fit ----------------------------------------------------------------------------------------------------
 def fit(name, method, seed, lr=None, controller=None):
     "Train task `name` for `seed` with `method`; its metric and wall time (and the controller's history, if any)"
@@ -205,7 +210,7 @@ def _curve_job(args):
     with learn.no_bar(), learn.no_logging():
         for k in range(ORDERS):
             c = learn.range_test(lo, hi, num_it=num_it, shuffle_seed=k)
-            out.append(dict(lrs=[float(f'{v:.5g}') for v in c.lrs], losses=[float(f'{v:.6g}') for v in c.losses]))
+            out.append(curve_dict(c, rounded=True))
     return name, seed, out
 
 def cmd_curves(o):
@@ -236,7 +241,7 @@ def _short_job(args):
             lr = start_lr(name, start, cache)
             for n in LENGTHS:
                 c = learn.range_test(lr/10**lo, lr*10**hi, num_it=n, shuffle_seed=seed)
-                out[f'{start} {n}'] = dict(lrs=[float(f'{v:.5g}') for v in c.lrs], losses=[float(f'{v:.6g}') for v in c.losses])
+                out[f'{start} {n}'] = curve_dict(c, rounded=True)
     return name, seed, out
 
 BINS = (0, .05, .1, .25, .5, .75, 1.01)
@@ -328,9 +333,8 @@ def dropin_report(got=None):
 
 def lowest_log_lr(c):
     "log10 of the lr where a cached curve `c`, smoothed as the rule smooths it, is lowest"
-    from fastlr_auto.suggest import Rule, smooth_curve
-    x, _, s = smooth_curve(c['lrs'], c['losses'], Rule.width)
-    return float(x[int(np.argmin(s))])
+    from fastlr_auto.suggest import floor_lr
+    return math.log10(floor_lr(c['lrs'], c['losses']))
 
 def priors(cache, ns):
     "The median best lr of the oracle over tasks `ns`, per optimizer: the prior a curve that says nothing falls back on"
@@ -584,7 +588,7 @@ def _search_job(args):
         t0 = time.perf_counter()
         sg, crv = start_suggestion(learn, *start_window(learn, t.epochs))
         out['answer'], out['test_secs'] = sg.lr, time.perf_counter() - t0
-        out['curve'] = dict(lrs=[float(v) for v in crv.lrs], losses=[float(v) for v in crv.losses]) # the side the line tries first
+        out['curve'] = curve_dict(crv) # the side the line tries first
         lrs = [sg.lr * 10**o for o in OFFSETS]
         for share in SHARES:
             t0, n, losses = time.perf_counter(), max(1, int(share * t.epochs * len(learn.dls.train))), []
@@ -742,7 +746,9 @@ def _unfrozen_job(args):
     name, seed = args
     import zoo, fastlr_auto.fine_tune as F
     got, read = [], F.rank0_suggestion
-    def keep(crv, ref, rule): got.append(dict(lrs=[float(v) for v in crv.lrs], losses=[float(v) for v in crv.losses])); return read(crv, ref, rule)
+    def keep(crv, ref, rule):
+        got.append(curve_dict(crv))
+        return read(crv, ref, rule)
     F.rank0_suggestion = keep
     try:
         learn = zoo.make(name, seed)
@@ -779,17 +785,15 @@ UNSEEN_LRS = tuple(10**(e/2) for e in range(-8, 0)) # the oracle's grid: 1e-4 to
 
 def unseen_multilabel(kind, seed):
     "A multi-label BCE MLP at fastai's defaults (Adam, batches of 64): scikit-learn's generator, or the digits' pixels"
-    import sklearn.datasets as ds, torch
+    import sklearn.datasets as ds
     import zoo
     if kind == 'gen': # 8 labels, 3 a sample on average, 20 features: not the zoo's generator settings
-        x, y = ds.make_multilabel_classification(3000, 20, n_classes=8, n_labels=3, random_state=5)
-        (a, b), (i, j) = zoo._table(x, y, reg=True), zoo._split_idx(len(x))
-        y = torch.as_tensor(y, dtype=torch.float32)
-        data, hidden = (zoo.TensorPairs(a.x, y[i]), zoo.TensorPairs(b.x, y[j])), (200, 100)
+        data = zoo.multilabel_pairs(*ds.make_multilabel_classification(3000, 20, n_classes=8, n_labels=3, random_state=5))
+        hidden = (200, 100)
     else: data, hidden = zoo._digits(0., True, True), (256, 128) # the zoo's digits labels, read by an MLP, not its CNN
     return zoo._learner(data, 64, lambda: zoo._mlp(data[0].x.shape[1], data[0].y.shape[1], hidden), zoo.BCE, 'adam', seed)
 
-UNSEEN_TASKS = dict(collab=(lambda s: unseen_collab(s), 'mse'), multilabel_gen=(partial(unseen_multilabel, 'gen'), 'multi'),
+UNSEEN_TASKS = dict(collab=(unseen_collab, 'mse'), multilabel_gen=(partial(unseen_multilabel, 'gen'), 'multi'),
                     multilabel_digits_mlp=(partial(unseen_multilabel, 'digits'), 'multi'))
 
 def _unseen_job(args):
@@ -839,6 +843,7 @@ def unseen_scores(got=None):
     return sc
 
 def unseen_report(got=None):
+    "Each method's scores on the unseen tasks (mean, worst task, worst seed; time over lr_find + fit_one_cycle), and the grid"
     got = got or load(UNSEEN)
     for m, rows in unseen_scores(got).items():
         t = [r['secs'] for n in rows for r in got[n][m].values()]

@@ -89,11 +89,14 @@ def _gen(kind, noise=0.):
     if kind == 'clf3': x, y = ds.make_classification(6000, 30, n_informative=8, n_classes=3, random_state=1); return _table(x, y, noise, n_cls=3)
     if kind == 'friedman': x, y = ds.make_friedman1(3000, noise=1., random_state=0); return _table(x, y, reg=True)
     if kind == 'linreg': x, y = ds.make_regression(5000, 50, n_informative=20, noise=30., random_state=0); return _table(x, y, reg=True)
-    if kind == 'multilabel':
-        x, y = ds.make_multilabel_classification(4000, 40, n_classes=6, n_labels=2, random_state=0)
-        a, b = _table(x, y, reg=True)  # standardised x; y back to 0/1 below
-        return TensorPairs(a.x, torch.as_tensor(y, dtype=torch.float32)[_split_idx(len(x))[0]]), TensorPairs(b.x, torch.as_tensor(y, dtype=torch.float32)[_split_idx(len(x))[1]])
+    if kind == 'multilabel': return multilabel_pairs(*ds.make_multilabel_classification(4000, 40, n_classes=6, n_labels=2, random_state=0))
     raise KeyError(kind)
+
+def multilabel_pairs(x, y):
+    "Train and validation pairs of standardised features `x` and 0/1 label sets `y` (float), split by the zoo's rule"
+    (a, b), (i, j) = _table(x, y, reg=True), _split_idx(len(x))
+    y = torch.as_tensor(y, dtype=torch.float32)
+    return TensorPairs(a.x, y[i]), TensorPairs(b.x, y[j])
 
 def sk_mlp(name, bs, hidden=(64, 64), noise=0., opt='adam', seed=0):
     data = _sk(name, noise)

@@ -74,20 +74,22 @@ def _trial_row(ctl, sg, step, steps, secs, loss):
                          reason=why, detail=why, trial=step, valid_loss=loss, won=False))
     ctl.curves.append((0, None, sg._replace(lr=lr, reason=why)))
 
-def floor_side(
-    lrs,     # the first range test's lrs
-    losses,  # its losses
-    lr,      # its answer
-) -> int:
-    "1 when the test's smoothed loss is lowest at or above `lr`, -1 when below it: the side the line tries first"
-    return 1 if floor_lr(lrs, losses) >= lr else -1
-
 def _next_step(losses, best, d):
     "The line's next place and direction from the losses so far (place -> loss), or None when it has nowhere new"
     if len(losses) == 2 and list(losses.values())[1] >= losses[0]: d = -d # the first step did not help: the other way
     for nxt in (best + d, best - d):
         if nxt not in losses: return nxt, (nxt - best)
     return None
+
+# %% ../nbs/03c_search.ipynb #5e0c0035
+def floor_side(
+    lrs,     # the first range test's lrs
+    losses,  # its losses
+    lr,      # its answer
+) -> int:
+    "1 when the test's smoothed loss is lowest at or above `lr` (or too few losses are finite to say), -1 when below it"
+    try: return 1 if floor_lr(lrs, losses) >= lr else -1
+    except ValueError: return 1 # a curve too short to read: up, where the rule's misses are more often
 
 # %% ../nbs/03c_search.ipynb #5e0c0012
 def search_fit(
@@ -101,7 +103,7 @@ def search_fit(
 ):
     "Whole fits along the lr axis from the answer, half a decade apart; the learner keeps the lowest validation loss"
     (sg, crv), last = tests[0], lr_max.stop if isinstance(lr_max, slice) else lr_max # the first test; the last group's
-    d = broadcast_obj(floor_side(crv.lrs, crv.losses, float(last))) # the second trial's side, rank 0's
+    d = broadcast_obj(floor_side(crv.lrs, crv.losses, sg.lr)) # the second trial's side, from that test's own reading
     sg, losses, rows, place, keep = sg._replace(lr=float(last)), {}, {}, 0, None
     while place is not None and len(losses) < int(search):
         t0, start, f = time.perf_counter(), LearnerSnapshot(learn), 10**(STEP*place)

@@ -34,9 +34,9 @@ def main():
         if a.no_auto: learn.fit_one_cycle(a.epochs, a.lr or 1e-2, cbs=timer)
         else: learn.fit_auto_cycle(a.epochs, a.lr, cbs=timer, auto=AutoLR(budget=a.budget), search=a.search)
     rank, side = rank_distrib(), None
-    if a.search > 1: # the side of the first test's lowest loss, from its curve and its answer (the trials' lr_before)
-        h, crv = learn.auto_lr.history, learn.auto_lr.curves[0][1]
-        side = floor_side(crv.lrs, crv.losses, float(h[h.trial.notna()].lr_before.iloc[0]))
+    if a.search > 1 and not a.no_auto: # the side of the first test's lowest loss, from its curve and its own answer
+        _, crv, sg = learn.auto_lr.curves[0]
+        side = floor_side(crv.lrs, crv.losses, sg.lr)
     torch.save(dict(history=None if a.no_auto else learn.auto_lr.history.to_dict('list'), weights=learn.model.state_dict(), side=side,
                     world=num_distrib(), backend=torch.distributed.get_backend() if torch.distributed.is_initialized() else None,
                     n_train=len(learn.dls.train), secs=timer.secs), Path(a.out)/f'rank{rank}.pt')
