@@ -14,9 +14,8 @@
     python bench/run.py search_ft         # fine_tune_auto(..., search=k), k = 1, 2, 3, on the fine-tuning tasks
     python bench/run.py mlp               # issue 27's case: a digits MLP from 1e-4, batches of 16 and 32, with and without AutoLR(), 5 seeds
     python bench/run.py constants         # the rule's pieces, each switched off, on the cached first tests: dev and held
-    python bench/run.py collab            # a collab_learner outside the zoo at fastai's defaults: fit_auto_cycle with flat_cap 2 and 20 beside an lr grid
     python bench/run.py unfrozen          # fine_tune_auto's unfrozen 12-step tests read as it reads them, by the default rule, and with the noise measured below the rise
-    python bench/run.py unseen            # tasks outside the zoo (a collab_learner, two multi-label MLPs): fit_auto_cycle, search=2, fine_tune_auto and the peers beside an lr grid
+    python bench/run.py unseen            # tasks outside the zoo (a collab_learner, two multi-label MLPs): fit_auto_cycle (also with flat_cap 20), search=2, fine_tune_auto and the peers beside an lr grid
     python bench/run.py search            # fit_auto_cycle(n, search=k): every candidate screened and fit whole, recorded; the searches scored
 
 Options, all `--name=value`: `--tasks=a,b` (default: all), `--seeds=3`, `--jobs=2` (worker processes, one torch
@@ -706,40 +705,6 @@ def search_ft_report(bank=None):
         print()
 
 
-# --- a task outside the zoo: a collab_learner at fastai's defaults, whose first curve is flat, then a sharp rise --------
-def unseen_collab(seed):
-    "fastai's collab_learner defaults (50 factors, y_range (0, 5.5), batches of 64) on rounded ratings: 500 users x 400 items, rank 8"
-    from fastai.collab import CollabDataLoaders, collab_learner
-    from fastai.torch_core import set_seed
-    import zoo
-    set_seed(seed, reproducible=True)
-    df = zoo._ratings(500, 400, 60, 8, math.sqrt(8), seed=1, rounded=True)
-    return collab_learner(CollabDataLoaders.from_df(df, bs=64, seed=0, valid_pct=0.2), n_factors=50, y_range=(0, 5.5))
-
-def _collab_job(args):
-    "One fit of the unseen collab task: fit_auto_cycle(5) with the rule's flat_cap (2, or 20: a valley's cap), or fit_one_cycle(5, lr)"
-    how, seed, v = args
-    import fastlr_auto.all, fastlr_auto.suggest as S
-    learn, default = unseen_collab(seed), S.ifnone_rule
-    with learn.no_bar(), learn.no_logging():
-        if how == 'grid': learn.fit_one_cycle(5, v, cbs=[NoValid()])
-        else:
-            S.ifnone_rule = lambda rule: default(rule) if rule is not None else S.Rule(flat_cap=v) # the rule's defaults, but flat_cap
-            try: learn.fit_auto_cycle(5, cbs=[NoValid()])
-            finally: S.ifnone_rule = default
-        mse = float(learn.validate()[0])
-    return how, v, seed, mse, (float(learn.auto_lr.history.suggested.iloc[0]) if how != 'grid' else v)
-
-def cmd_collab(o):
-    "A collab_learner outside the zoo (fastai's defaults: 50 factors, y_range (0, 5.5), batches of 64): fit_auto_cycle(5) with flat_cap 2 and 20, beside an lr grid"
-    jobs = [('auto', s, c) for s in range(4) for c in (2., 20.)] + [('grid', s, lr) for s in range(2) for lr in (1e-3, 3e-3, 1e-2, 3e-2, 1e-1)]
-    got = {}
-    for how, v, s, mse, lr in pool_map(_collab_job, jobs, o['jobs']): got.setdefault((how, v), []).append((mse, lr))
-    for (how, v), r in got.items():
-        what = f'fit_auto_cycle(5), flat_cap {v:g}' if how == 'auto' else f'fit_one_cycle(5, {v:g})'
-        print(f"{what:32} validation mse per seed {' '.join(f'{m:.3f}' for m, _ in r)}" + (f"  (first answer {' '.join(f'{l:.2g}' for _, l in r)})" if how == 'auto' else ''))
-
-
 # --- fine_tune_auto's unfrozen tests (12 steps): why they keep a valley's cap -------------------------------------------
 def _unfrozen_job(args):
     "The curves of fine_tune_auto's unfrozen-phase tests on a fine-tuning task (the head alone, the body alone)"
@@ -780,6 +745,16 @@ def cmd_unfrozen(o):
 
 
 # --- tasks outside the zoo: the default and the peers on learners the rule was never tuned on ------------------------
+def unseen_collab(seed):
+    "fastai's collab_learner defaults (50 factors, y_range (0, 5.5), batches of 64) on rounded ratings: 500 users x 400 items, rank 8"
+    from fastai.collab import CollabDataLoaders, collab_learner
+    from fastai.torch_core import set_seed
+    import zoo
+    set_seed(seed, reproducible=True)
+    df = zoo._ratings(500, 400, 60, 8, math.sqrt(8), seed=1, rounded=True)
+    return collab_learner(CollabDataLoaders.from_df(df, bs=64, seed=0, valid_pct=0.2), n_factors=50, y_range=(0, 5.5))
+
+
 UNSEEN = HERE/'unseen_results.json'
 UNSEEN_LRS = tuple(10**(e/2) for e in range(-8, 0)) # the oracle's grid: 1e-4 to 3e-1, half a decade apart
 
@@ -812,6 +787,12 @@ def _unseen_job(args):
             lr = f.valley if method == 'valley' else f.minimum/10
             learn.fit_one_cycle(5, lr, cbs=cbs)
         elif method == 'auto': learn.fit_auto_cycle(5, cbs=cbs)
+        elif method == 'auto, flat_cap 20': # a flat curve's rise capped as a valley's, the rule before flat_cap
+            import fastlr_auto.suggest as S
+            default = S.ifnone_rule
+            S.ifnone_rule = lambda rule: default(rule) if rule is not None else S.Rule(flat_cap=20.)
+            try: learn.fit_auto_cycle(5, cbs=cbs)
+            finally: S.ifnone_rule = default
         elif method == 'search=2': learn.fit_auto_cycle(5, search=2, cbs=cbs)
         elif method == 'fine_tune_auto': learn.fine_tune_auto(4, cbs=cbs)
         out, targ = learn.get_preds(act=noop)
@@ -822,7 +803,7 @@ def _unseen_job(args):
 def cmd_unseen(o):
     "Tasks outside the zoo: fit_auto_cycle and the peers (lr_find's valley and minimum/10, fastai's default lr), beside an lr grid"
     ns = [n for n in UNSEEN_TASKS if not o['tasks'] or n in o['tasks'].split(',')]
-    methods = ('auto', 'search=2', 'fine_tune_auto', 'valley', 'min/10', 'default')
+    methods = ('auto', 'auto, flat_cap 20', 'search=2', 'fine_tune_auto', 'valley', 'min/10', 'default')
     jobs = [(n, m, s, None) for n in ns for s in range(o['seeds']) for m in methods]
     jobs += [(n, 'grid', s, lr) for n in ns for s in range(o['seeds']) for lr in UNSEEN_LRS]
     got = load(UNSEEN)
@@ -848,7 +829,7 @@ def unseen_report(got=None):
     for m, rows in unseen_scores(got).items():
         t = [r['secs'] for n in rows for r in got[n][m].values()]
         base = [r['secs'] for n in rows for r in got[n]['valley'].values()]
-        print(summary(rows, f'{m:15}') + f'  time {np.sum(t)/np.sum(base):.2f}x lr_find + fit_one_cycle')
+        print(summary(rows, f'{m:18}') + f'  time {np.sum(t)/np.sum(base):.2f}x lr_find + fit_one_cycle')
         print('    ' + '  '.join(f"{n} {' '.join(f'{v:.3f}' for v in r)}" for n, r in rows.items()))
         if m in ('auto', 'valley'):
             firsts = {n: ' '.join(f"{r['lr']:.2g}" for r in got[n][m].values()) for n in rows}
@@ -918,8 +899,9 @@ def paired(sc, ours, peers):
     "Our mean minus each peer's, seed by seed (the same tasks, seeds and data orders), and the spread of that difference"
     lines = []
     for h in ('dev', 'held'):
+        seeds = range(len(next(iter(sc[ours][h].values()))))
         for m in peers:
-            d = [np.mean([sc[ours][h][n][i] - sc[m][h][n][i] for n in sc[ours][h]]) for i in range(len(next(iter(sc[ours][h].values()))))]
+            d = [np.mean([sc[ours][h][n][i] - sc[m][h][n][i] for n in sc[ours][h]]) for i in seeds]
             lines.append(f"{h:4} {ours} minus {m:8} per seed {' '.join(f'{v:+.3f}' for v in d)}  mean {np.mean(d):+.3f}, std {np.std(d):.3f}")
     return '\n'.join(lines) + '\n(a lead is outside the noise when it exceeds the spread of the difference, seed by seed)\n'
 
@@ -984,7 +966,7 @@ def cmd_args(o):
 if __name__ == '__main__':
     cmds = dict(oracle=cmd_oracle, curves=cmd_curves, choose=cmd_choose, zoo=cmd_zoo, report=report, args=cmd_args,
                 divisor=cmd_divisor, finetune=cmd_finetune, trials=cmd_trials, short=cmd_short,
-                dropin=cmd_dropin, search=cmd_search, mlp=cmd_mlp, search_ft=cmd_search_ft, collab=cmd_collab,
+                dropin=cmd_dropin, search=cmd_search, mlp=cmd_mlp, search_ft=cmd_search_ft,
                 constants=cmd_constants, unseen=cmd_unseen, unfrozen=cmd_unfrozen)
     if len(sys.argv) < 2 or sys.argv[1] not in cmds: sys.exit(__doc__)
     cmds[sys.argv[1]](opts())

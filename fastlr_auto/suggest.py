@@ -135,12 +135,12 @@ def _noise(x, y, s, width):
     return noise, noise/math.sqrt(eff)
 
 def _low_end(s, r, noise_s):
-    "Index of the lowest point, the rise after it, and the last index before the rise that does not come back"
-    i_min, z = int(np.argmin(s)), r.noise_z*noise_s; rise = float(s[i_min:].max() - s[i_min])
-    flat = float(s[:i_min+1].max() - s[i_min]) < z # no fall above the noise before the floor
-    capped = min(rise, ((r.flat_cap if flat else r.rise_cap) - 1)*abs(float(s[i_min])))
+    "Index of the lowest point, the fall before it, the rise after it, and the last index before the rise"
+    i_min, z = int(np.argmin(s)), r.noise_z*noise_s
+    fall, rise = float(s[:i_min+1].max() - s[i_min]), float(s[i_min:].max() - s[i_min])
+    capped = min(rise, ((r.flat_cap if fall < z else r.rise_cap) - 1)*abs(float(s[i_min]))) # flat: no fall above noise
     thresh = max(r.onset_frac*capped, z)
-    return i_min, rise, i_min + int(np.flatnonzero(s[i_min:] - s[i_min] <= thresh)[-1])
+    return i_min, fall, rise, i_min + int(np.flatnonzero(s[i_min:] - s[i_min] <= thresh)[-1])
 
 def _fell_back(x, y, s, r, noise_s):
     "The curve up to the peak of a climb to `rise_ratio` × its minimum that fell back (dead units, saturation), or None"
@@ -157,9 +157,9 @@ def _valley_shift(x, s, i_min, px, fall, noise, r):
     why = f', moved {w:.0%} of the way to where the fall is {r.fall_done:.0%} complete'
     return px - min(w*(px - x[k]), r.max_shift), why + f' (a fall only {fall/noise:.1f}x the step noise)'
 
-def _read_onset(x, s, i_min, rise, last_low, noise, noise_s, r):
+def _read_onset(x, s, i_min, fall, rise, last_low, noise, noise_s, r):
     "The point (log10 lr), the case and the confidence, from the end of the low part `last_low`"
-    n, fall, z = len(s), float(s[:i_min+1].max() - s[i_min]), r.noise_z*noise_s
+    n, z = len(s), r.noise_z*noise_s
     above = lambda v: _score(v/noise_s, r.noise_z, 10*r.noise_z) # 0 within `noise_z` × the noise, 1 from 10× that
     if last_low == n-1:
         return x[-1], 'no rise above the noise: the loss still falls (or is flat) at the largest lr', 0.5*above(fall)
@@ -184,26 +184,25 @@ def suggest_lr(
     x, y, s = smooth_curve(lrs, losses, r.width)
     noise, noise_s = _noise(x, y, s, r.width)
     tail = ' (curve cut at the first non-finite loss)' if cut else ''
-    i_min, rise, last_low = _low_end(s, r, noise_s)
+    i_min, fall, rise, last_low = _low_end(s, r, noise_s)
     part = _fell_back(x, y, s, r, noise_s) if last_low == len(s)-1 else None
     if part is not None: # no rise at the end, but an earlier climb that fell back: that climb is the rise
         x, y, s = part
         tail += f' (read up to lr {10**x[-1]:.3g}: the loss rose from {s.min():.3g} to {s[-1]:.3g}, then fell back)'
-        i_min, rise, last_low = _low_end(s, r, noise_s)
-    px, reason, conf = _read_onset(x, s, i_min, rise, last_low, noise, noise_s, r)
+        i_min, fall, rise, last_low = _low_end(s, r, noise_s)
+    px, reason, conf = _read_onset(x, s, i_min, fall, rise, last_low, noise, noise_s, r)
     px = float(np.clip(px, x[0], x[-1]))
     plr, ploss = 10**px, float(np.interp(px, x, s))
     return LRSuggestion(plr/r.div, (plr, ploss), round(float(np.clip(conf, 0, 1)), 4), reason + tail)
 
 # %% ../nbs/01_suggest.ipynb #f1a0e002
 def floor_lr(
-    lrs,        # learning rates of the range test, positive and strictly increasing
-    losses,     # loss at each lr
-    rule=None,  # the rule's constants (its smoothing width), a `Rule`; None: the defaults
+    lrs,     # learning rates of the range test, positive and strictly increasing
+    losses,  # loss at each lr
 ) -> float:
-    "The lr where the smoothed loss is lowest"
+    "The lr where the loss, smoothed as the rule smooths it, is lowest"
     lrs, losses, _ = _clean_curve(lrs, losses)
-    x, _, s = smooth_curve(lrs, losses, ifnone_rule(rule).width)
+    x, _, s = smooth_curve(lrs, losses, Rule().width)
     return float(10**x[int(np.argmin(s))])
 
 # %% ../nbs/01_suggest.ipynb #d1a2b3c5
