@@ -83,8 +83,12 @@ def plot(self:LRCurve,
         try: sg = self.suggest()
         except ValueError: pass # too few finite losses: nothing to mark
     if sg is not None and math.isfinite(sg.point[1]):
-        ax.plot(*sg.point, 'o', color=line.get_color(), ms=7)
-        ax.axvline(sg.lr, color=line.get_color(), ls=':', lw=1)
+        solo = label is None # one curve: its legend says what the marks are (several: the caller's legend)
+        ax.plot(*sg.point, 'o', color=line.get_color(), ms=7,
+                label=f"the rule's point, {sg.point[0]:.2g}" if solo else None)
+        ax.axvline(sg.lr, color=line.get_color(), ls=':', lw=1,
+                   label=f'suggested lr, {sg.lr:.2g} (the point ÷ {sg.point[0]/sg.lr:.3g})' if solo else None)
+        if solo: ax.legend(fontsize=8)
     ax.set_xscale('log'); ax.set_xlabel('Learning Rate'); ax.set_ylabel('Loss')
     return ax
 

@@ -90,7 +90,7 @@ def plot_tests(
     for e, crv, sg in curves:
         if crv is not None and len(crv): crv.plot(ax=a0, suggestion=sg, label=f'epoch {e}', color=cmap(e/n))
     a0.set_xscale('log'); a0.set_xlabel('learning rate'); a0.set_ylabel('loss (smoothed)')
-    a0.set_title('range tests: o chosen point, dotted: suggestion')
+    a0.set_title("range tests: o the rule's point, dotted: its suggestion")
     if curves: a0.legend(fontsize=8)
     a1.plot(static, '--', color='gray', label='static one-cycle schedule'); a1.plot(applied, label='applied by AutoLR')
     a1.set_yscale('log'); a1.set_xlabel('batch'); a1.set_ylabel('lr (last group)'); a1.set_title('learning rate')

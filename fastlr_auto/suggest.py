@@ -166,11 +166,12 @@ def _read_onset(x, s, i_min, fall, rise, last_low, noise, noise_s, r):
     j = last_low + 1
     leave = i_min + int(np.argmax(s[i_min:] - s[i_min] > z)) # where it first leaves the floor
     px, room = x[j], _score(j/n, 0.02, 0.1)
+    up = f'the point {(s[j] - s[i_min])/rise:.0%} of the way up the rise' # as the plot shows it
     if i_min == 0 and leave < 0.1*n: reason, room = 'the loss rises from the smallest lr: the range starts too high', .5
-    elif fall < z: reason = 'flat, then a sharp rise: the onset of the rise'
+    elif fall < z: reason = f'flat, then a sharp rise: {up}'
     else:
         px, moved = _valley_shift(x, s, i_min, px, fall, noise, r)
-        reason = 'valley: the onset of the sharp rise' + moved
+        reason = f'valley: {up}' + moved
     return px, reason, above(rise) * max(0.5, above(fall)) * room
 
 def suggest_lr(
