@@ -17,6 +17,7 @@
     python bench/run.py unfrozen          # fine_tune_auto's unfrozen 12-step tests read as it reads them, by the default rule, and with the noise measured below the rise
     python bench/run.py unseen            # tasks outside the zoo (a collab_learner, two multi-label MLPs): fit_auto_cycle (also with flat_cap 20), search=2, fine_tune_auto and the peers beside an lr grid
     python bench/run.py search            # fit_auto_cycle(n, search=k): every candidate screened and fit whole, recorded; the searches scored
+    python bench/run.py refit             # the search records' whole fits run again with today's code (5 min)
 
 Options, all `--name=value`: `--tasks=a,b` (default: all), `--seeds=3`, `--jobs=2` (worker processes, one torch
 thread each), `--half=dev|held|all`; `--controller=budget:0.1` (zoo, report), `--priors=1,0.5` (finetune),
@@ -558,6 +559,7 @@ def ceiling(ns, cache, sgs, low):
 # --- the search: fit_auto_cycle(n, search=k) ------------------------------------------------------------------------
 SEARCH, SHARES = HERE/'zoo_search.json', (0.1, 0.2) # screening trials of 10 % and 20 % of the fit each
 OFFSETS = (-1., -.5, 0., .5, 1.) # the recorded whole fits: the first test's answer times 10 to these (decades)
+FINER = (-.75, -.25, .25, .75) # and between them, a quarter-decade from them
 
 class _Faster:
     "The schedule `f` run `k` times faster, held at its end"
@@ -575,13 +577,13 @@ class Squeeze(Callback):
         if self.training and self.train_iter >= self.n: raise CancelFitException()
 
 def _search_job(args):
-    "What a search could run, for one task and seed: the first test; each candidate fit whole and screened at each share"
+    "What a search could run, for one task and seed: the first test; each candidate screened at each share, and fit whole"
     name, seed = args
     import zoo
-    from fastlr_auto.all import AutoLR, LearnerSnapshot, start_suggestion, start_window
-    from fastlr_auto.search import fit_from, valid_loss
+    from fastlr_auto.all import LearnerSnapshot, start_suggestion, start_window
+    from fastlr_auto.search import valid_loss
     t, learn = zoo.TASKS[name], zoo.make(name, seed)
-    out = dict(screen={}, screen_secs={}, whole=[])
+    out = dict(screen={}, screen_secs={})
     with learn.no_bar(), learn.no_logging():
         if learn.opt is None: learn.create_opt()
         t0 = time.perf_counter()
@@ -595,12 +597,47 @@ def _search_job(args):
                 with LearnerSnapshot(learn):
                     learn.fit_one_cycle(t.epochs, lr, cbs=[NoValid(), Squeeze(n)]); losses.append(valid_loss(learn))
             out['screen'][str(share)], out['screen_secs'][str(share)] = losses, time.perf_counter() - t0
-        for lr in lrs: # as `search_fit` runs each trial
-            t0, snap = time.perf_counter(), LearnerSnapshot(learn)
-            fit_from(learn, t.epochs, float(lr), AutoLR(), [(sg._replace(lr=float(lr)), crv)], cbs=[NoValid()])
-            out['whole'].append(dict(valid=valid_loss(learn), metric=zoo.metric(name, learn), secs=time.perf_counter() - t0))
-            snap.restore()
+        fits = whole_fits(name, learn, sg, crv)
+    out['whole'], out['finer'] = [fits[o] for o in OFFSETS], {str(o): fits[o] for o in FINER}
     return name, seed, out
+
+def whole_fits(name, learn, sg, crv):
+    "{offset: the fit's validation loss, metric and seconds}: each whole fit at the answer `sg` times 10**offset, as `search_fit` runs a trial"
+    import zoo
+    from fastlr_auto.all import AutoLR, LearnerSnapshot
+    from fastlr_auto.search import fit_from, valid_loss
+    out = {}
+    for o in sorted(OFFSETS + FINER):
+        t0, snap, lr = time.perf_counter(), LearnerSnapshot(learn), float(sg.lr * 10**o)
+        fit_from(learn, zoo.TASKS[name].epochs, lr, AutoLR(), [(sg._replace(lr=lr), crv)], cbs=[NoValid()])
+        out[o] = dict(valid=valid_loss(learn), metric=zoo.metric(name, learn), secs=time.perf_counter() - t0)
+        snap.restore()
+    return out
+
+def _refit_job(args):
+    "Every whole fit a search may run, at `OFFSETS` and `FINER`, with today's code"
+    name, seed = args
+    import zoo
+    from fastlr_auto.all import start_suggestion, start_window
+    learn = zoo.make(name, int(seed))
+    with learn.no_bar(), learn.no_logging():
+        if learn.opt is None: learn.create_opt()
+        sg, crv = start_suggestion(learn, *start_window(learn, zoo.TASKS[name].epochs))
+        return name, seed, sg.lr, whole_fits(name, learn, sg, crv)
+
+def cmd_refit(o):
+    "Re-run every recorded task-seed's whole fits with today's code (its first test must give the recorded answer), and add `FINER`"
+    bank, t0 = load(SEARCH), time.perf_counter()
+    todo = [(n, s) for n in names(o) for s in bank.get(n, {})]
+    changed = 0
+    for n, s, answer, fits in pool_map(_refit_job, todo, o['jobs']):
+        r = bank[n][s]
+        assert answer == r['answer'], (n, s, answer, r['answer']) # the same first test, to the last bit
+        new = [fits[x] for x in OFFSETS]
+        changed += any(a['valid'] != b['valid'] for a, b in zip(new, r['whole']))
+        r['whole'], r['finer'] = new, {str(x): fits[x] for x in FINER}
+    if todo: SEARCH.write_text(json.dumps(bank))
+    print(f'{len(todo)} task-seeds re-fit in {(time.perf_counter()-t0)/60:.1f} min; {changed} had fits that changed since they were recorded')
 
 def line_pick(w, k, d=1):
     "What `search_fit` keeps with `search=k`, its second trial on side `d`, replayed on the recorded whole fits `w`: (kept index, indices run)"
@@ -645,6 +682,42 @@ def search_scores(bank=None, cache=None):
             add('best of 5 (valid loss)', n, s, min(range(5), key=lambda i: w[i]['valid']), range(5))
     return sc, cost
 
+def fits_at(r):
+    "A task-seed's recorded whole fits by offset from the answer, in decades: `OFFSETS` and `FINER`"
+    return {**dict(zip(OFFSETS, r['whole'])), **{float(o): v for o, v in r['finer'].items()}}
+
+def three_trials(F, side, first, on, back):
+    "The offset a 3-trial line keeps: 0, `side` x `first`; then `on` further if that helped, else `back` on the other side"
+    tried = [0., side*first]
+    tried.append(side*(first + on) if F[tried[1]]['valid'] < F[0.]['valid'] else -side*back)
+    return min(tried, key=lambda p: (F[p]['valid'], tried.index(p)))
+
+def line_ceiling(bank=None, cache=None):
+    "search=3's line beside every 3-trial line of quarter-decade steps within the recorded decade, the best chosen with hindsight: their scores"
+    from zoo import SPLIT, score
+    from fastlr_auto.search import floor_side
+    bank, cache = bank or load(SEARCH), cache or load(CACHE)
+    steps = [(a, b, c) for a in (.25, .5, .75, 1.) for b in (.25, .5, .75) if a + b <= 1 for c in (.25, .5, .75, 1.)]
+    per = {st: {'dev': {}, 'held': {}} for st in steps + ['best of 9 (valid loss)', 'best of 9 (hindsight)']}
+    for n, seeds in bank.items():
+        for r in seeds.values():
+            F, h, best = fits_at(r), SPLIT[n], cache[n]['oracle']['best']
+            side = floor_side(r['curve']['lrs'], r['curve']['losses'], r['answer'])
+            add = lambda key, m: per[key][h].setdefault(n, []).append(score(m, best))
+            for st in steps: add(st, F[three_trials(F, side, *st)]['metric'])
+            add('best of 9 (valid loss)', min(F.values(), key=lambda f: f['valid'])['metric'])
+            add('best of 9 (hindsight)', max(f['metric'] for f in F.values()))
+    mean = lambda v: np.mean([np.mean(s) for s in v.values()])
+    worst = lambda v: min(np.mean(s) for s in v.values())
+    for h in ('dev', 'held'):
+        print(summary(per[(.5, .5, .5)][h], f'{h:4} search=3 (steps 0.5, then 0.5 on or back)'))
+        for what, f in (('mean', mean), ('worst task', worst)):
+            st = max(steps, key=lambda s: f(per[s][h]))
+            print(summary(per[st][h], f'{h:4} best {what}, hindsight: {st}'))
+        for key in ('best of 9 (valid loss)', 'best of 9 (hindsight)'): print(summary(per[key][h], f'{h:4} {key}'))
+    print(f"({len(steps)} lines: the first step, then on if it helped or back the other way, in decades; chosen on the half they score)")
+    return per
+
 def search_report(bank=None):
     "The searches beside the one-fit answer, the screening alternative and the manual grids, both halves, with their cost"
     sc, cost = search_scores(bank)
@@ -655,6 +728,8 @@ def search_report(bank=None):
         print()
     print("(time: the seconds spent, the first test's included, over fit_auto_cycle's, the first test and one fit at its answer, "
           "timed in the same worker: median over task-seeds (worst); fit_auto_cycle over lr_find + fit_one_cycle is the zoo's ratio)")
+    print('\nsearch=3 against every line of three whole fits at quarter-decade steps (the ceiling of a line of 3):')
+    line_ceiling(bank)
 
 def cmd_search(o):
     "Record what every search may run (each candidate screened and fit whole), then score the searches from it"
@@ -966,7 +1041,7 @@ def cmd_args(o):
 if __name__ == '__main__':
     cmds = dict(oracle=cmd_oracle, curves=cmd_curves, choose=cmd_choose, zoo=cmd_zoo, report=report, args=cmd_args,
                 divisor=cmd_divisor, finetune=cmd_finetune, trials=cmd_trials, short=cmd_short,
-                dropin=cmd_dropin, search=cmd_search, mlp=cmd_mlp, search_ft=cmd_search_ft,
+                dropin=cmd_dropin, search=cmd_search, refit=cmd_refit, mlp=cmd_mlp, search_ft=cmd_search_ft,
                 constants=cmd_constants, unseen=cmd_unseen, unfrozen=cmd_unfrozen)
     if len(sys.argv) < 2 or sys.argv[1] not in cmds: sys.exit(__doc__)
     cmds[sys.argv[1]](opts())
