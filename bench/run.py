@@ -655,10 +655,14 @@ def screened_pick(r, whole, share=0.2):
     order = [int(i) for i in np.argsort(r['screen'][str(share)], kind='stable')[:whole]]
     return min(order, key=lambda i: (r['whole'][i]['valid'], order.index(i))), order, r['screen_secs'][str(share)]
 
+def first_side(r):
+    "The side a search's second trial takes on a recorded task-seed `r`, read from its first test as `search_fit` reads it"
+    from fastlr_auto.search import floor_side
+    return floor_side(r['curve']['lrs'], r['curve']['losses'], r['answer'])
+
 def search_scores(bank=None, cache=None):
     "{label: {half: {task: [score per seed]}}} and {label: {half: [cost per task-seed, in fit_auto_cycle's]}}"
     from zoo import SPLIT, score
-    from fastlr_auto.search import floor_side
     bank, cache = bank or load(SEARCH), cache or load(CACHE)
     sc, cost = {}, {}
     def add(label, n, s, i, ran, extra=0.):
@@ -670,7 +674,7 @@ def search_scores(bank=None, cache=None):
         for s, r in seeds.items():
             w = r['whole']
             add('the answer (1 fit)', n, s, 2, [2])
-            side = floor_side(r['curve']['lrs'], r['curve']['losses'], r['answer']) # as `search_fit` tries first
+            side = first_side(r)
             for k in (2, 3): add(f'search={k}', n, s, *line_pick(w, k, side))
             for k in (2, 3): add(f'search={k}, up first', n, s, *line_pick(w, k)) # the line before `floor_side`
             for k in (2, 3): # the screening alternative, in the same compute: 5 trials of 20 %, then k - 1 whole fits
@@ -695,14 +699,14 @@ def three_trials(F, side, first, on, back):
 def line_ceiling(bank=None, cache=None):
     "search=3's line beside every 3-trial line of quarter-decade steps within the recorded decade, the best chosen with hindsight: their scores"
     from zoo import SPLIT, score
-    from fastlr_auto.search import floor_side
     bank, cache = bank or load(SEARCH), cache or load(CACHE)
     steps = [(a, b, c) for a in (.25, .5, .75, 1.) for b in (.25, .5, .75) if a + b <= 1 for c in (.25, .5, .75, 1.)]
     per = {st: {'dev': {}, 'held': {}} for st in steps + ['best of 9 (valid loss)', 'best of 9 (hindsight)']}
     for n, seeds in bank.items():
         for r in seeds.values():
-            F, h, best = fits_at(r), SPLIT[n], cache[n]['oracle']['best']
-            side = floor_side(r['curve']['lrs'], r['curve']['losses'], r['answer'])
+            F, h, best, side = fits_at(r), SPLIT[n], cache[n]['oracle']['best'], first_side(r)
+            # the family's (0.5, 0.5, 0.5) is search=3's line: the same pick as the replay of `search_fit`'s own steps
+            assert three_trials(F, side, .5, .5, .5) == OFFSETS[line_pick(r['whole'], 3, side)[0]], (n, side)
             add = lambda key, m: per[key][h].setdefault(n, []).append(score(m, best))
             for st in steps: add(st, F[three_trials(F, side, *st)]['metric'])
             add('best of 9 (valid loss)', min(F.values(), key=lambda f: f['valid'])['metric'])
